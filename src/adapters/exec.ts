@@ -1,0 +1,89 @@
+// The one seam through which cryptvm runs outside programs. Adapters (cryptsetup, virsh, …) are the only
+// callers; tests replace the Runner with a stateful fake. No shell is ever involved: argv arrays only.
+import { execa, type ResultPromise } from 'execa';
+import { quoteCommand } from './quote.js';
+
+export interface RunOptions {
+  /** Bytes for the child's stdin. Secrets go here and nowhere else. */
+  input?: Buffer | string;
+  /** Kill the child after this long (SIGTERM, then SIGKILL 2 s later). Default 60 s. */
+  timeoutMs?: number;
+  /** Abort (e.g. daemon stopping, prompt answered elsewhere). */
+  signal?: AbortSignal;
+  /** Extra environment; LC_ALL=C is always set so output can be parsed. */
+  env?: Record<string, string>;
+  /** The call touches a secret: never echo it through execa's verbose/debug output. */
+  secret?: boolean;
+  /** Return stdout as bytes in `stdoutBytes` (for programs that print a secret); `stdout` is then ''. */
+  binaryStdout?: boolean;
+}
+
+export interface RunResult {
+  command: string;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** Only with `binaryStdout`: the caller owns it and must wipe it. */
+  stdoutBytes?: Buffer;
+}
+
+/** Thrown only when a program could not be run at all, timed out or was aborted; a non-zero exit is a result. */
+export class SpawnError extends Error {
+  override name = 'SpawnError';
+  constructor(
+    message: string,
+    readonly command: string,
+    readonly reason: 'not-found' | 'timeout' | 'aborted' | 'failed',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface Runner {
+  run(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+}
+
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+export class ExecaRunner implements Runner {
+  async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const command = quoteCommand(file, args);
+    let child: ResultPromise;
+    try {
+      child = execa(file, [...args], {
+        input: options.input ?? '',
+        timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        forceKillAfterDelay: 2_000,
+        cancelSignal: options.signal,
+        env: { LC_ALL: 'C', ...options.env },
+        extendEnv: true,
+        reject: false,
+        stripFinalNewline: false,
+        encoding: options.binaryStdout ? 'buffer' : 'utf8',
+        verbose: 'none',
+        shell: false,
+      });
+    } catch (cause) {
+      throw new SpawnError(`cannot run ${command}`, command, 'failed', { cause });
+    }
+    const r = await child;
+    if (r.timedOut) throw new SpawnError(`${command} timed out`, command, 'timeout', { cause: r });
+    if (r.isCanceled) throw new SpawnError(`${command} was aborted`, command, 'aborted', { cause: r });
+    if (r.exitCode === undefined) {
+      const notFound = (r.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+      throw new SpawnError(
+        notFound ? `${file}: program not found; install it or fix PATH` : `${command} failed: ${r.shortMessage}`,
+        command,
+        notFound ? 'not-found' : 'failed',
+        { cause: r.cause ?? r },
+      );
+    }
+    if (options.binaryStdout) {
+      const bytes = Buffer.from(r.stdout as unknown as Uint8Array);
+      (r.stdout as unknown as Uint8Array).fill(0);
+      return { command, exitCode: r.exitCode, stdout: '', stderr: Buffer.from(r.stderr as unknown as Uint8Array).toString('utf8'), stdoutBytes: bytes };
+    }
+    return { command, exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
+  }
+}

@@ -1,0 +1,3 @@
+// cryptvm CLI entry point — filled in by the CLI work.
+console.error('cryptvm: not built yet');
+process.exit(1);

@@ -1,0 +1,68 @@
+// The validated, resolved configuration: what the rest of the daemon consumes. Produced by config/load.ts.
+
+export interface DaemonConfig {
+  libvirtUri: string;
+  /** How long boot holds libvirtd back waiting for human passphrases before READY=1 anyway. */
+  bootWaitMs: number;
+  /** Per guest: graceful ACPI shutdown time before the guest's on_timeout action. */
+  shutdownTimeoutMs: number;
+  parallelShutdown: number;
+  /** Upper bound on concurrent unlocks (PBKDF is CPU and memory bound); 0 = derive from cores and memory. */
+  parallelUnlock: number;
+  /** Persistent state (keyslot hints), mode 0700. */
+  stateDir: string;
+}
+
+export type KeySourceSpec =
+  | { kind: 'keyfile'; path: string }
+  | { kind: 'credential'; name: string }
+  | { kind: 'prompt' };
+
+export interface MountConfig {
+  where: string;
+  options: string;
+  /** Filesystem type for mount -t; undefined lets mount probe. */
+  type: string | undefined;
+}
+
+export interface VolumeConfig {
+  name: string;
+  /** As written: a path, or UUID=…, PARTUUID=…, LABEL=… */
+  device: string;
+  /** When set, the LUKS header's UUID must match. */
+  uuid: string | undefined;
+  keys: KeySourceSpec[];
+  passphraseGroup: string | undefined;
+  discard: boolean;
+  readonly: boolean;
+  header: string | undefined;
+  /** Wrong passphrases accepted per prompt before giving up for this boot (until `cryptvm unlock`). */
+  tries: number;
+  deviceTimeoutMs: number;
+  mount: MountConfig | undefined;
+  /** 1-based line of the [[volume]] table in the config file, for messages. */
+  line: number;
+}
+
+export type OnTimeout = 'destroy' | 'managedsave';
+
+export interface GuestConfig {
+  name: string;
+  autostart: boolean;
+  /** Guests this one starts after (and stops before). */
+  after: string[];
+  /** Wait this long after the guests in `after` started before starting this one. */
+  delayMs: number;
+  onTimeout: OnTimeout;
+  shutdownTimeoutMs: number;
+  /** Volumes listed explicitly; the domain XML adds more at run time. */
+  volumes: string[];
+  line: number;
+}
+
+export interface Config {
+  path: string;
+  daemon: DaemonConfig;
+  volumes: VolumeConfig[];
+  guests: GuestConfig[];
+}
