@@ -1,3 +1,159 @@
-// cryptvmd entry point (composition root) — filled in by the daemon work.
-console.error('cryptvmd: not built yet');
-process.exit(1);
+// cryptvmd: the composition root. Builds the adapters, the managers and the daemon, owns the process
+// lifecycle (signals, exit codes). Everything interesting lives in daemon.ts, volumes.ts and guests.ts.
+import dbus from 'dbus-next';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ExecaRunner } from '../adapters/exec.js';
+import { Cryptsetup } from '../adapters/cryptsetup.js';
+import { DeviceMapper } from '../adapters/dm.js';
+import { Devices } from '../adapters/devices.js';
+import { Mounts } from '../adapters/mount.js';
+import { Virsh } from '../adapters/virsh.js';
+import { AskPassword, type Asker } from '../adapters/askpass.js';
+import { SystemdNotifier } from '../adapters/notify.js';
+import { SystemdUnits } from '../adapters/systemd.js';
+import { loadConfig, ConfigError, formatProblem } from '../config/index.js';
+import type { Config } from '../config/types.js';
+import { startApi } from '../dbus/service.js';
+import { PromptBroker } from '../keys/broker.js';
+import { buildSources } from '../keys/chain.js';
+import { PromptSource } from '../keys/prompt.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { errorMessage } from '../errors.js';
+import { VERSION } from '../version.js';
+import { parseDaemonArgs, USAGE } from './args.js';
+import { Daemon } from './daemon.js';
+import { GuestManager } from './guests.js';
+import { readMachine } from './machine.js';
+import { VolumeManager } from './volumes.js';
+import { HolderCache } from './holders.js';
+
+const sleep = (ms: number, signal?: AbortSignal) => delay(ms, undefined, { signal });
+
+function loadOrExit(path: string, log: Logger): Config {
+  const { config, warnings } = loadConfig(path, { checkOwnership: process.getuid?.() === 0 });
+  for (const w of warnings) log.warn({ line: w.line, key: w.key }, formatProblem(w));
+  return config;
+}
+
+async function main(): Promise<number> {
+  const args = parseDaemonArgs(process.argv.slice(2));
+  if (args.kind === 'help') return void console.log(USAGE), 0;
+  if (args.kind === 'version') return void console.log(`cryptvmd ${VERSION}`), 0;
+  if (args.kind === 'usage') return void console.error(`cryptvmd: ${args.message}\n\n${USAGE}`), 2;
+
+  const log = createLogger();
+  let config: Config;
+  try {
+    config = loadOrExit(args.config, log);
+  } catch (e) {
+    // One message with every problem; systemd shows it in `systemctl status cryptvm`.
+    if (e instanceof ConfigError) log.error({ problems: e.problems.length }, `configuration refused:\n${e.message}`);
+    else log.error({ err: e }, errorMessage(e));
+    return 1;
+  }
+  log.info({ version: VERSION, config: config.path, volumes: config.volumes.length, guests: config.guests.length }, 'starting');
+
+  const runner = new ExecaRunner();
+  const notifier = new SystemdNotifier(runner, process.env, (e) => log.warn({ err: errorMessage(e) }, 'sd_notify failed'));
+  const cryptsetup = new Cryptsetup(runner);
+  const dm = new DeviceMapper({}, runner);
+  const holders = new HolderCache(dm);
+  let daemon: Daemon | undefined;
+  const realAsker = new AskPassword(runner);
+  // Wrap the asker so STATUS= and the API learn when a prompt appears and goes.
+  const asker: Asker = {
+    ask: async (o) => {
+      queueMicrotask(() => daemon?.promptsChanged());
+      try {
+        return await realAsker.ask(o);
+      } finally {
+        daemon?.promptsChanged();
+      }
+    },
+  };
+  const broker = new PromptBroker(asker, { log });
+  const volumes: VolumeManager = new VolumeManager({
+    cryptsetup,
+    dm,
+    devices: new Devices(),
+    mounts: new Mounts({}, runner),
+    sources: (v, forcePrompt) => {
+      const s = buildSources(v, { broker });
+      if (forcePrompt && !v.keys.some((k) => k.kind === 'prompt')) s.push(new PromptSource(broker));
+      return s;
+    },
+    guestsOf: (name) => [...guests.records.values()].filter((g) => g.volumes.includes(name)).map((g) => g.cfg.name),
+    log,
+    onChange: (name) => daemon?.volumeChanged(name),
+    sleep,
+  });
+  const guests: GuestManager = new GuestManager({
+    virsh: new Virsh(runner, { uri: config.daemon.libvirtUri }),
+    log,
+    config: () => daemon?.currentConfig() ?? config,
+    volumes: () => [...volumes.records.values()].map((r) => ({ name: r.cfg.name, phase: r.phase, mounted: r.mounted })),
+    onChange: (name) => daemon?.guestChanged(name),
+    now: () => performance.now(),
+    sleep,
+    xmlDir: '/etc/libvirt/qemu',
+  });
+
+  let bus: dbus.MessageBus | undefined;
+  try {
+    bus = dbus.systemBus();
+    bus.on('error', (e: unknown) => log.error({ err: errorMessage(e) }, 'system bus connection error'));
+  } catch (e) {
+    log.warn({ err: errorMessage(e) }, 'no system bus: running without the cryptvm API and without systemd job detection');
+  }
+
+  daemon = new Daemon(config, {
+    log,
+    notifier,
+    volumes,
+    guests,
+    units: bus ? new SystemdUnits(bus) : undefined,
+    loadConfig: (path) => loadOrExit(path, log),
+    machine: readMachine,
+    holders: (name) => holders.get(name),
+    askIdFor: (name) => broker.pending().find((p) => p.volumes.includes(name))?.askId,
+    sleep,
+    unitName: 'cryptvm.service',
+    guestsUnit: 'cryptvm-guests.service',
+  });
+  const d = daemon;
+
+  // The API comes up before READY=1 so `cryptvm status` and `cryptvm unlock` work while boot waits.
+  const api = bus ? await startApi(d, { bus, log }).catch((e: unknown) => void log.error({ err: errorMessage(e) }, errorMessage(e))) : undefined;
+
+  const stopped = new Promise<void>((resolve) => {
+    let stopping = false;
+    const onTerm = () => {
+      if (stopping) return;
+      stopping = true;
+      log.info('stop requested');
+      d.stop()
+        .catch((e: unknown) => log.error({ err: e }, errorMessage(e)))
+        .finally(resolve);
+    };
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onTerm);
+  });
+  process.on('SIGHUP', () => {
+    d.reload().catch((e: unknown) => log.error({ err: errorMessage(e) }, `reload refused, keeping the running configuration:\n${errorMessage(e)}`));
+  });
+
+  d.boot().catch((e: unknown) => log.error({ err: e }, `boot failed: ${errorMessage(e)}`));
+  await stopped;
+  await api?.stop().catch(() => undefined);
+  bus?.disconnect();
+  log.info('stopped');
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(`cryptvmd: ${errorMessage(e)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,270 @@
+// The daemon's lifecycle and its DaemonControl API: boot (unlock → READY=1), guests (after READY), reload,
+// and stop (guests first, then unmount and close — or, on a restart, nothing at all).
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import type { Notifier } from '../adapters/notify.js';
+import { monotonicUsec } from '../adapters/notify.js';
+import type { SystemdUnits } from '../adapters/systemd.js';
+import { CryptvmError, errorMessage } from '../errors.js';
+import { planCloses } from '../planner/shutdown.js';
+import { statusLine } from '../planner/status.js';
+import { unlockConcurrency, type Machine } from '../planner/unlock.js';
+import { describePlan } from '../planner/plan.js';
+import type { ChangeEvent, DaemonControl, DaemonPhase, DaemonStatus, Plan, UnlockTicket } from './control.js';
+import type { GuestManager } from './guests.js';
+import type { VolumeManager } from './volumes.js';
+import { guestStatus, observed as observedGuest } from './guest-state.js';
+import { toStatus } from './volume-state.js';
+
+export interface DaemonDeps {
+  log: Logger;
+  notifier: Notifier;
+  volumes: VolumeManager;
+  guests: GuestManager;
+  /** systemd over D-Bus; undefined when there is no system bus (tests, no systemd). */
+  units: SystemdUnits | undefined;
+  loadConfig(path: string): Config;
+  machine(): Machine;
+  holders(volume: string): string[];
+  askIdFor(volume: string): string | undefined;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  unitName: string;
+  guestsUnit: string;
+}
+
+const EXTEND_EVERY_MS = 20_000;
+const CLOSE_TIMEOUT_MS = 60_000;
+
+export class Daemon implements DaemonControl {
+  private phase: DaemonPhase = 'starting';
+  private listeners = new Set<(e: ChangeEvent) => void>();
+  private lastStatus = '';
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private config: Config,
+    private readonly deps: DaemonDeps,
+  ) {
+    deps.volumes.setVolumes(config.volumes);
+    deps.guests.setGuests(config.guests);
+  }
+
+  currentConfig(): Config {
+    return this.config;
+  }
+
+  /** Boot: open what can be opened, then READY=1 (all settled, or boot_wait passed). */
+  async boot(): Promise<void> {
+    this.phase = 'unlocking';
+    await this.deps.guests.linkFromDisk();
+    this.changed();
+    const tasks = this.config.volumes.map((v) => this.deps.volumes.ensureOpen(v.name));
+    const settled = Promise.allSettled(tasks).then(() => true);
+    const deadline = Date.now() + this.config.daemon.bootWaitMs;
+    while (!(await Promise.race([settled, this.deps.sleep(Math.min(EXTEND_EVERY_MS, Math.max(0, deadline - Date.now()))).then(() => false)]))) {
+      if (Date.now() >= deadline) {
+        this.deps.log.warn({ boot_wait_s: this.config.daemon.bootWaitMs / 1000 }, 'boot_wait passed: letting libvirtd start; locked volumes keep waiting for a passphrase');
+        break;
+      }
+      // Tell systemd we are alive while a human is being asked (EXTEND_TIMEOUT_USEC, brief §3.1).
+      await this.deps.notifier.notify({ EXTEND_TIMEOUT_USEC: String((EXTEND_EVERY_MS * 3) * 1000) });
+    }
+    this.phase = 'ready';
+    await this.deps.notifier.notify({ READY: '1', STATUS: this.statusText() });
+    this.deps.log.info({ status: this.statusText() }, 'ready');
+    await this.afterReady();
+  }
+
+  /** After READY=1 libvirt may be used. On a restart with cryptvm-guests active, adopt the running guests. */
+  private async afterReady(): Promise<void> {
+    const active = await this.deps.units?.activeState(this.deps.guestsUnit).catch(() => 'unknown');
+    if (active === 'active') await this.goLive();
+  }
+
+  private async goLive(): Promise<void> {
+    if (this.deps.guests.isLive) return;
+    await this.deps.guests.refresh();
+    void this.deps.guests.watch(this.stopping.signal);
+  }
+
+  /** Volume or guest changed: update STATUS=, tell API listeners, start guests whose volumes opened. */
+  volumeChanged(name: string): void {
+    const v = this.status().volumes.find((x) => x.name === name);
+    if (v) this.emit({ kind: 'volume', volume: v });
+    this.adjustUnlockConcurrency();
+    if (v?.state === 'open') void this.deps.guests.replan();
+    this.changed();
+  }
+
+  /** A password prompt appeared or went away: volume states and STATUS= change with it. */
+  promptsChanged(): void {
+    for (const name of this.deps.volumes.records.keys()) {
+      const v = this.status().volumes.find((x) => x.name === name);
+      if (v) this.emit({ kind: 'volume', volume: v });
+    }
+    this.changed();
+  }
+
+  guestChanged(name: string): void {
+    const g = this.status().guests.find((x) => x.name === name);
+    if (g) this.emit({ kind: 'guest', guest: g });
+    this.changed();
+  }
+
+  private adjustUnlockConcurrency(): void {
+    const costs = [...this.deps.volumes.records.values()].flatMap((r) => (r.cost ? [r.cost] : []));
+    this.deps.volumes.pbkdf.setLimit(unlockConcurrency(costs, this.deps.machine(), this.config.daemon.parallelUnlock));
+  }
+
+  private changed(): void {
+    const text = this.statusText();
+    if (text === this.lastStatus) return;
+    this.lastStatus = text;
+    void this.deps.notifier.notify({ STATUS: text });
+    this.emit({ kind: 'status', status: text });
+  }
+
+  private statusText(): string {
+    const s = this.buildStatus();
+    return statusLine(s.volumes, s.guests);
+  }
+
+  private emit(e: ChangeEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  private buildStatus(): Omit<DaemonStatus, 'status'> {
+    const vols = [...this.deps.volumes.records.values()];
+    const guests = [...this.deps.guests.records.values()];
+    const open = new Set(vols.filter((v) => v.phase === 'open').map((v) => v.cfg.name));
+    return {
+      phase: this.phase,
+      configPath: this.config.path,
+      volumes: vols.map((r) => {
+        const askId = this.deps.askIdFor(r.cfg.name);
+        const s = toStatus(r, {
+          guests: guests.filter((g) => g.volumes.includes(r.cfg.name)).map((g) => g.cfg.name),
+          holders: r.phase === 'open' ? this.deps.holders(r.cfg.name) : [],
+          askId,
+        });
+        if (askId && (r.phase === 'unlocking' || r.phase === 'locked')) s.state = 'waiting-passphrase';
+        return s;
+      }),
+      guests: guests.map((g) => guestStatus(g, g.volumes.filter((v) => !open.has(v)))),
+    };
+  }
+
+  // ---- DaemonControl ----
+
+  status(): DaemonStatus {
+    const s = this.buildStatus();
+    return { ...s, status: statusLine(s.volumes, s.guests) };
+  }
+
+  async plan(): Promise<Plan> {
+    return describePlan(this.config, this.status());
+  }
+
+  async unlock(names: string[]): Promise<UnlockTicket[]> {
+    const targets = names.length > 0 ? names.map((n) => this.deps.volumes.mustGet(n)) : [...this.deps.volumes.records.values()].filter((r) => r.phase !== 'open');
+    for (const r of targets) {
+      if (r.phase === 'open') throw new CryptvmError('InvalidArgs', `volume ${r.cfg.name} is already open`, { volume: r.cfg.name });
+      if (r.phase === 'failed') throw new CryptvmError('Failed', `volume ${r.cfg.name} cannot be unlocked: ${r.error ?? 'failed'}`, { volume: r.cfg.name });
+      void this.deps.volumes.ensureOpen(r.cfg.name, true);
+    }
+    const tickets: UnlockTicket[] = [];
+    for (const r of targets) {
+      for (let i = 0; i < 100 && !this.deps.askIdFor(r.cfg.name) && r.phase !== 'open'; i++) await this.deps.sleep(100);
+      const askId = this.deps.askIdFor(r.cfg.name);
+      if (askId) tickets.push({ volume: r.cfg.name, askId });
+    }
+    return tickets;
+  }
+
+  async lock(volume: string, stopGuests: boolean): Promise<void> {
+    this.deps.volumes.mustGet(volume);
+    if (!this.deps.guests.isLive && this.phase === 'ready') await this.goLive();
+    const users = [...this.deps.guests.records.values()].filter((g) => g.volumes.includes(volume) && (g.run === 'running' || g.run === 'paused'));
+    if (users.length > 0 && !stopGuests) {
+      const names = users.map((g) => g.cfg.name).join(', ');
+      throw new CryptvmError('Busy', `volume ${volume} is used by running guest(s) ${names}; stop them first or pass --stop-guests`, { volume });
+    }
+    if (users.length > 0) await this.deps.guests.stop(users.map((g) => g.cfg.name));
+    await this.deps.volumes.close(volume, CLOSE_TIMEOUT_MS);
+  }
+
+  async startGuests(names: string[]): Promise<void> {
+    for (const n of names) this.deps.guests.mustGet(n);
+    await this.goLive();
+    this.deps.guests.want(names);
+  }
+
+  async stopGuests(names: string[], wait: boolean): Promise<void> {
+    for (const n of names) this.deps.guests.mustGet(n);
+    await this.goLive();
+    const done = this.deps.guests.stop(names);
+    if (wait) return done;
+    done.catch((e: unknown) => this.deps.log.error({ err: e }, errorMessage(e)));
+  }
+
+  async reload(): Promise<void> {
+    const next = this.deps.loadConfig(this.config.path); // throws ConfigError: the old config stays
+    await this.deps.notifier.notify({ RELOADING: '1', MONOTONIC_USEC: monotonicUsec() });
+    try {
+      this.config = next;
+      this.deps.volumes.setVolumes(next.volumes);
+      this.deps.guests.setGuests(next.guests);
+      await this.deps.guests.linkFromDisk();
+      if (this.deps.guests.isLive) await this.deps.guests.refresh();
+      for (const v of next.volumes) if (this.deps.volumes.mustGet(v.name).phase === 'locked' && !this.deps.volumes.mustGet(v.name).error) void this.deps.volumes.ensureOpen(v.name);
+      this.deps.log.info({ volumes: next.volumes.length, guests: next.guests.length }, 'configuration reloaded');
+    } finally {
+      await this.deps.notifier.notify({ READY: '1', STATUS: this.statusText() });
+    }
+  }
+
+  onChange(listener: (event: ChangeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---- stop ----
+
+  /** SIGTERM: on an explicit stop, guests first, then unmount and close; on a restart keep everything. */
+  async stop(): Promise<void> {
+    this.phase = 'stopping';
+    await this.deps.notifier.notify({ STOPPING: '1', STATUS: 'stopping' });
+    const intent = (await this.deps.units?.stopIntent(this.deps.unitName).catch(() => 'unknown' as const)) ?? 'unknown';
+    this.deps.volumes.abortAll();
+    if (intent !== 'stop') {
+      this.deps.log.info({ intent }, 'not an explicit stop: leaving guests running and volumes open for the next daemon');
+      this.stopping.abort();
+      return;
+    }
+    const libvirtUp = await this.libvirtActive();
+    if (libvirtUp) {
+      await this.goLive().catch((e: unknown) => this.deps.log.error({ err: e }, errorMessage(e)));
+      await this.deps.guests.stop([]).catch((e: unknown) => this.deps.log.error({ err: e }, errorMessage(e)));
+    }
+    this.stopping.abort();
+    const guests = [...this.deps.guests.records.values()].map(observedGuest);
+    const vols = [...this.deps.volumes.records.values()].map((r) => ({ name: r.cfg.name, phase: r.phase, mounted: r.mounted }));
+    const plan = planCloses(vols, libvirtUp ? guests : []);
+    for (const [volume, users] of plan.held) {
+      this.deps.log.error({ volume, guests: users }, `not closing volume ${volume}: guest(s) ${users.join(', ')} still run on it`);
+    }
+    await Promise.all(
+      plan.close.map((v) => this.deps.volumes.close(v, CLOSE_TIMEOUT_MS).catch((e: unknown) => this.deps.log.error({ volume: v, err: e }, errorMessage(e)))),
+    );
+  }
+
+  private async libvirtActive(): Promise<boolean> {
+    const units = this.deps.units;
+    if (!units) return false;
+    for (const u of ['libvirtd.service', 'virtqemud.service']) {
+      const s = await units.activeState(u).catch(() => 'unknown');
+      if (s === 'active' || s === 'reloading') return true;
+    }
+    return false;
+  }
+}

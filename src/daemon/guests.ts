@@ -1,0 +1,229 @@
+// Gated guests: learn their volumes, start them when their volumes are open (in `after=` order, with delays),
+// stop them gracefully in parallel with a timeout and the guest's on_timeout policy. Talks to libvirt only
+// after READY=1 (brief §3.1); before that, guest→volume links come from the persistent domain XML on disk.
+import { readFile } from 'node:fs/promises';
+import type { Config, GuestConfig } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import type { DomainState, Virsh } from '../adapters/virsh.js';
+import { parseDomainDisks } from '../adapters/virsh.js';
+import { CryptvmError, errorMessage } from '../errors.js';
+import { guestVolumes, planGuestStarts } from '../planner/guests.js';
+import { planGuestStops } from '../planner/shutdown.js';
+import type { ObservedVolume, DomainRun } from '../planner/types.js';
+import { Semaphore } from './semaphore.js';
+import { newGuest, observed, type GuestRecord } from './guest-state.js';
+
+export interface GuestDeps {
+  virsh: Virsh;
+  log: Logger;
+  config(): Config;
+  volumes(): ObservedVolume[];
+  onChange(guest: string): void;
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Where libvirt keeps persistent domain XML (qemu:///system: /etc/libvirt/qemu). */
+  xmlDir: string;
+}
+
+export function runOf(state: DomainState): DomainRun {
+  if (state === 'running' || state === 'blocked' || state === 'shutdown') return 'running';
+  if (state === 'paused' || state === 'pmsuspended') return 'paused';
+  if (state === 'shut-off' || state === 'crashed') return 'shut-off';
+  return 'unknown';
+}
+
+export class GuestManager {
+  readonly records = new Map<string, GuestRecord>();
+  /** True once libvirt may be used (after READY=1 and libvirtd is up). */
+  private live = false;
+  private timer: NodeJS.Timeout | undefined;
+  private planning: Promise<void> = Promise.resolve();
+  private waiters = new Set<() => void>();
+
+  constructor(private readonly deps: GuestDeps) {}
+
+  setGuests(guests: readonly GuestConfig[]): void {
+    for (const cfg of guests) {
+      const r = this.records.get(cfg.name);
+      if (r) r.cfg = cfg;
+      else this.records.set(cfg.name, newGuest(cfg));
+    }
+  }
+
+  /** Before READY: read each guest's persistent XML from disk (no libvirt call) to link it to volumes. */
+  async linkFromDisk(): Promise<void> {
+    const vols = this.deps.config().volumes;
+    for (const g of this.records.values()) {
+      const xml = await readFile(`${this.deps.xmlDir}/${g.cfg.name}.xml`, 'utf8').catch(() => undefined);
+      g.volumes = guestVolumes(g.cfg, xml ? parseDomainDisks(xml) : [], vols);
+    }
+  }
+
+  /** After READY: ask libvirt for each guest's state, disks and autostart flag. */
+  async refresh(): Promise<void> {
+    this.live = true;
+    const { virsh, log } = this.deps;
+    const listed = new Map((await virsh.list()).map((d) => [d.name, d]));
+    for (const g of this.records.values()) {
+      const glog = log.child({ guest: g.cfg.name });
+      const d = listed.get(g.cfg.name);
+      if (!d) {
+        g.run = 'missing';
+        g.error = `no libvirt domain named ${g.cfg.name}; define it (virsh define) or remove it from the config`;
+        glog.warn(g.error);
+        continue;
+      }
+      g.run = runOf(d.state);
+      g.error = undefined;
+      try {
+        g.volumes = guestVolumes(g.cfg, await virsh.disks(g.cfg.name), this.deps.config().volumes);
+        g.libvirtAutostart = await virsh.autostart(g.cfg.name);
+        if (g.libvirtAutostart && g.cfg.autostart) {
+          glog.warn(`libvirt's own autostart flag is set on a guest cryptvm starts: libvirtd would race cryptvm; run virsh autostart --disable ${g.cfg.name}`);
+        }
+      } catch (e) {
+        glog.warn({ err: e }, errorMessage(e));
+      }
+      this.deps.onChange(g.cfg.name);
+    }
+  }
+
+  /** Start watching libvirt's lifecycle events; restarts the watcher with backoff until aborted. */
+  async watch(signal: AbortSignal): Promise<void> {
+    for (let delay = 1_000; !signal.aborted; delay = Math.min(delay * 2, 30_000)) {
+      const exit = await this.deps.virsh
+        .events({ signal, onEvent: (ev) => (ev.event === 'lifecycle' ? this.onLifecycle(ev.domain, ev.type) : undefined) })
+        .catch((e: unknown) => e);
+      if (signal.aborted) return;
+      this.deps.log.warn({ err: exit }, `libvirt event stream ended; reconnecting in ${delay / 1000}s`);
+      await this.deps.sleep(delay, signal).catch(() => {});
+      await this.refresh().catch((e: unknown) => this.deps.log.warn({ err: e }, errorMessage(e)));
+    }
+  }
+
+  private onLifecycle(domain: string, type: string | undefined): void {
+    const g = this.records.get(domain);
+    if (!g) return;
+    const run: DomainRun | undefined =
+      type === 'Started' || type === 'Resumed' ? 'running' : type === 'Stopped' || type === 'Crashed' ? 'shut-off' : type === 'Suspended' ? 'paused' : type === 'Undefined' ? 'missing' : undefined;
+    if (!run || run === g.run) return;
+    g.run = run;
+    this.deps.onChange(domain);
+    for (const w of this.waiters) w();
+    if (run === 'shut-off') this.replan();
+  }
+
+  /** Mark guests as wanted (all autostart guests when none are named) and start what can start. */
+  want(names: string[]): void {
+    const targets = names.length > 0 ? names.map((n) => this.mustGet(n)) : [...this.records.values()].filter((g) => g.cfg.autostart);
+    for (const g of targets) if (g.run !== 'running') g.wanted = true;
+    this.replan();
+  }
+
+  /** Re-plan guest starts (a volume opened, a guest started, a delay passed). Serialized. */
+  replan(): Promise<void> {
+    if (!this.live) return this.planning;
+    this.planning = this.planning.then(() => this.startDue()).catch((e: unknown) => this.deps.log.error({ err: e }, errorMessage(e)));
+    return this.planning;
+  }
+
+  private async startDue(): Promise<void> {
+    clearTimeout(this.timer);
+    for (;;) {
+      const plan = planGuestStarts(this.deps.config(), this.deps.volumes(), [...this.records.values()].map(observed), this.deps.now());
+      if (plan.nextAtMs !== undefined) this.timer = setTimeout(() => void this.replan(), plan.nextAtMs - this.deps.now()).unref();
+      if (plan.start.length === 0) return;
+      await Promise.all(plan.start.map((name) => this.startOne(this.mustGet(name))));
+    }
+  }
+
+  private async startOne(g: GuestRecord): Promise<void> {
+    const log = this.deps.log.child({ guest: g.cfg.name });
+    g.busy = 'starting';
+    this.deps.onChange(g.cfg.name);
+    try {
+      const r = await this.deps.virsh.start(g.cfg.name);
+      g.run = 'running';
+      g.startedAtMs = this.deps.now();
+      g.error = undefined;
+      log.info({ volumes: g.volumes, already: r === 'already-running' }, 'guest started');
+    } catch (e) {
+      g.error = errorMessage(e);
+      log.error({ err: e }, `guest did not start: ${g.error}`);
+    } finally {
+      g.wanted = false;
+      g.busy = undefined;
+      this.deps.onChange(g.cfg.name);
+    }
+  }
+
+  /** Stop guests (all running gated guests when none are named) in reverse `after=` order, in parallel. */
+  async stop(names: string[]): Promise<void> {
+    const only = names.length > 0 ? new Set(names.map((n) => this.mustGet(n).cfg.name)) : undefined;
+    for (const g of this.records.values()) if (!only || only.has(g.cfg.name)) g.wanted = false;
+    const layers = planGuestStops(this.deps.config(), [...this.records.values()].map(observed), only);
+    const sem = new Semaphore(this.deps.config().daemon.parallelShutdown);
+    const failures: unknown[] = [];
+    for (const layer of layers) {
+      await Promise.all(layer.map((n) => sem.use(() => this.stopOne(this.mustGet(n)).catch((e: unknown) => void failures.push(e)))));
+    }
+    if (failures.length > 0) throw failures.length === 1 ? failures[0] : new CryptvmError('Libvirt', failures.map(errorMessage).join('; '), { cause: failures });
+  }
+
+  private async stopOne(g: GuestRecord): Promise<void> {
+    const name = g.cfg.name;
+    const log = this.deps.log.child({ guest: name });
+    const { virsh } = this.deps;
+    g.busy = 'stopping';
+    this.deps.onChange(name);
+    try {
+      log.info({ timeout_s: g.cfg.shutdownTimeoutMs / 1000 }, 'asking guest to shut down');
+      if ((await virsh.shutdown(name, 'acpi')) === 'not-running') return void (g.run = 'shut-off');
+      if (await this.waitOff(g, g.cfg.shutdownTimeoutMs)) return void log.info('guest shut down');
+      log.warn({ action: g.cfg.onTimeout }, 'guest did not shut down in time');
+      if (g.cfg.onTimeout === 'managedsave') {
+        await virsh.managedSave(name);
+        log.info('guest saved');
+      } else {
+        await virsh.destroy(name);
+        log.info('guest destroyed');
+      }
+      g.run = 'shut-off';
+    } finally {
+      g.busy = undefined;
+      this.deps.onChange(name);
+    }
+  }
+
+  /** Wait until libvirt reports the guest off: woken by events, with a slow poll as a safety net. */
+  private async waitOff(g: GuestRecord, timeoutMs: number): Promise<boolean> {
+    const deadline = this.deps.now() + timeoutMs;
+    while (this.deps.now() < deadline) {
+      const { state } = await this.deps.virsh.state(g.cfg.name);
+      g.run = runOf(state);
+      if (g.run === 'shut-off') return true;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.waiters.delete(wake);
+          clearTimeout(t);
+          resolve();
+        };
+        const t = setTimeout(wake, Math.min(5_000, Math.max(0, deadline - this.deps.now())));
+        this.waiters.add(wake);
+      });
+    }
+    const { state } = await this.deps.virsh.state(g.cfg.name);
+    g.run = runOf(state);
+    return g.run === 'shut-off';
+  }
+
+  get isLive(): boolean {
+    return this.live;
+  }
+
+  mustGet(name: string): GuestRecord {
+    const g = this.records.get(name);
+    if (!g) throw new CryptvmError('NotFound', `no guest named ${name} in the config; see cryptvm status`, { guest: name });
+    return g;
+  }
+}

@@ -1,0 +1,47 @@
+// The daemon's record of one volume. Mutated only by VolumeManager.
+import type { VolumeConfig } from '../config/types.js';
+import type { VolumePhase, VolumeStatus } from './control.js';
+import type { UnlockCost } from '../planner/unlock.js';
+
+export interface VolumeRecord {
+  cfg: VolumeConfig;
+  phase: VolumePhase;
+  device: string | undefined;
+  keySource: string | undefined;
+  mounted: boolean;
+  error: string | undefined;
+  cost: UnlockCost | undefined;
+  /** The running prepare/unlock task, so a second request joins it instead of racing it. */
+  task: Promise<void> | undefined;
+  abort: AbortController;
+}
+
+export function newRecord(cfg: VolumeConfig): VolumeRecord {
+  return {
+    cfg,
+    phase: 'locked',
+    device: undefined,
+    keySource: undefined,
+    mounted: false,
+    error: undefined,
+    cost: undefined,
+    task: undefined,
+    abort: new AbortController(),
+  };
+}
+
+export function toStatus(r: VolumeRecord, extra: { guests: string[]; holders: string[]; askId: string | undefined }): VolumeStatus {
+  return {
+    name: r.cfg.name,
+    device: r.cfg.device,
+    resolvedDevice: r.device,
+    state: r.phase,
+    keySource: r.keySource,
+    mount: r.cfg.mount?.where,
+    mounted: r.mounted,
+    holders: extra.holders,
+    guests: extra.guests,
+    askId: extra.askId,
+    error: r.error,
+  };
+}

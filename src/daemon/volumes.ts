@@ -1,0 +1,189 @@
+// Volumes: find the device, check it, adopt or open the mapping, mount; and the reverse at stop.
+// The only code that sequences cryptsetup/dm/mount calls for a volume. Errors end up in the volume's record
+// (and are logged here, once); nothing is thrown to the caller except from close().
+import type { Logger } from '../log/logger.js';
+import type { VolumeConfig } from '../config/types.js';
+import { CryptvmError, errorMessage } from '../errors.js';
+import type { Cryptsetup } from '../adapters/cryptsetup.js';
+import type { DeviceMapper } from '../adapters/dm.js';
+import type { Devices } from '../adapters/devices.js';
+import type { Mounts } from '../adapters/mount.js';
+import type { KeySource } from '../keys/types.js';
+import { unlockWithChain } from '../keys/chain.js';
+import { Semaphore } from './semaphore.js';
+import { newRecord, type VolumeRecord } from './volume-state.js';
+
+export interface VolumeDeps {
+  cryptsetup: Cryptsetup;
+  dm: DeviceMapper;
+  devices: Devices;
+  mounts: Mounts;
+  /** Key sources for a volume (forcePrompt: `cryptvm unlock` adds a prompt when the chain has none). */
+  sources(volume: VolumeConfig, forcePrompt: boolean): KeySource[];
+  /** Guests waiting on a volume (for prompts and logs). */
+  guestsOf(volume: string): string[];
+  log: Logger;
+  onChange(volume: string): void;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export class VolumeManager {
+  readonly records = new Map<string, VolumeRecord>();
+  readonly pbkdf = new Semaphore(1);
+
+  constructor(private readonly deps: VolumeDeps) {}
+
+  setVolumes(volumes: readonly VolumeConfig[]): void {
+    for (const cfg of volumes) {
+      const r = this.records.get(cfg.name);
+      if (r) r.cfg = cfg;
+      else this.records.set(cfg.name, newRecord(cfg));
+    }
+  }
+
+  /** Resolve, check and adopt-or-unlock one volume; joins a task already running for it. */
+  ensureOpen(name: string, forcePrompt = false): Promise<void> {
+    const r = this.mustGet(name);
+    if (r.phase === 'open') return Promise.resolve();
+    if (!r.task) {
+      if (r.abort.signal.aborted) r.abort = new AbortController();
+      r.task = this.run(r, forcePrompt).finally(() => {
+        r.task = undefined;
+      });
+    }
+    return r.task;
+  }
+
+  private async run(r: VolumeRecord, forcePrompt: boolean): Promise<void> {
+    const log = this.deps.log.child({ volume: r.cfg.name });
+    try {
+      if (!(await this.prepare(r))) return;
+      this.set(r, { phase: 'unlocking', error: undefined });
+      const { cryptsetup } = this.deps;
+      const device = r.device as string;
+      const cfg = r.cfg;
+      const result = await unlockWithChain(
+        { volume: cfg, device, guests: this.deps.guestsOf(cfg.name), signal: r.abort.signal, credentialsDir: process.env.CREDENTIALS_DIRECTORY },
+        this.deps.sources(cfg, forcePrompt),
+        (key) => this.pbkdf.use(() => cryptsetup.open(device, cfg.name, key, { header: cfg.header, discard: cfg.discard, readonly: cfg.readonly, signal: r.abort.signal })),
+        log,
+      );
+      if (!result.opened) {
+        this.set(r, { phase: 'locked', error: `no key source opened it: ${result.reasons.join('; ')}` });
+        log.warn({ reasons: result.reasons }, 'volume still locked: no key source opened it; run `cryptvm unlock` to try again');
+        return;
+      }
+      log.info({ source: result.source }, 'volume opened');
+      r.keySource = result.source;
+      await this.mountIfNeeded(r, log);
+      this.set(r, { phase: 'open' });
+    } catch (e) {
+      if (r.abort.signal.aborted) return;
+      this.set(r, { phase: 'failed', error: errorMessage(e) });
+      log.error({ err: e }, errorMessage(e));
+    }
+  }
+
+  /** Device present, LUKS, right UUID; adopts an existing mapping. False when done (adopted) or failed. */
+  private async prepare(r: VolumeRecord): Promise<boolean> {
+    const { cfg } = r;
+    const log = this.deps.log.child({ volume: cfg.name });
+    if (!r.device) {
+      this.set(r, { phase: 'waiting-device' });
+      r.device = await this.deps.devices.waitFor(cfg.device, cfg.deviceTimeoutMs, r.abort.signal);
+    }
+    const device = r.device;
+    const existing = await this.deps.dm.findMapping(cfg.name);
+    if (existing) {
+      const uuid = await this.deps.cryptsetup.luksUuid(device, cfg.header);
+      const expected = this.deps.dm.expectedDmUuid(uuid, cfg.name);
+      if (existing.uuid !== expected) {
+        throw new CryptvmError(
+          'MappingConflict',
+          `volume ${cfg.name}: /dev/mapper/${cfg.name} already exists but is not ${cfg.device} (dm uuid ${existing.uuid || 'none'}); close it (cryptsetup close ${cfg.name}) or rename the volume`,
+          { volume: cfg.name },
+        );
+      }
+      r.keySource = r.keySource ?? 'adopted';
+      r.mounted = cfg.mount ? this.deps.mounts.isMounted(cfg.mount.where) : false;
+      log.info({ mounted: r.mounted }, 'volume adopted');
+      await this.mountIfNeeded(r, log);
+      this.set(r, { phase: 'open', error: undefined });
+      return false;
+    }
+    if (!(await this.deps.cryptsetup.isLuks(device, cfg.header))) {
+      throw new CryptvmError('NotLuks', `volume ${cfg.name}: ${device} is not a LUKS device (or its header cannot be read); check device = "${cfg.device}"`, { volume: cfg.name });
+    }
+    if (cfg.uuid) {
+      const uuid = await this.deps.cryptsetup.luksUuid(device, cfg.header);
+      if (uuid.toLowerCase() !== cfg.uuid.toLowerCase()) {
+        throw new CryptvmError('WrongDevice', `volume ${cfg.name}: ${device} has LUKS UUID ${uuid}, expected ${cfg.uuid}; fix device or uuid in the config`, { volume: cfg.name });
+      }
+    }
+    if (!r.cost) r.cost = this.deps.cryptsetup.unlockCost(await this.deps.cryptsetup.metadata(device, cfg.header));
+    return true;
+  }
+
+  private async mountIfNeeded(r: VolumeRecord, log: Logger): Promise<void> {
+    const m = r.cfg.mount;
+    if (!m || this.deps.mounts.isMounted(m.where)) {
+      r.mounted = Boolean(m);
+      return;
+    }
+    await this.deps.mounts.mount(`/dev/mapper/${r.cfg.name}`, m.where, { options: m.options, type: m.type });
+    r.mounted = true;
+    log.info({ where: m.where }, 'filesystem mounted');
+  }
+
+  /** Unmount and close, retrying while busy up to `timeoutMs`. Throws Busy naming the holders. */
+  async close(name: string, timeoutMs: number): Promise<void> {
+    const r = this.mustGet(name);
+    r.abort.abort();
+    await r.task?.catch(() => {});
+    if (r.phase !== 'open') return;
+    const log = this.deps.log.child({ volume: name });
+    this.set(r, { phase: 'closing' });
+    const deadline = Date.now() + timeoutMs;
+    for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+      const outcome = await this.tryClose(r, log);
+      if (outcome === 'done') return;
+      const holders = await this.deps.dm.holders(name).catch(() => [] as string[]);
+      if (Date.now() + delay > deadline) {
+        this.set(r, { phase: 'open', error: `busy: held by ${holders.join(', ') || 'an unknown process'}` });
+        throw new CryptvmError('Busy', `volume ${name}: still in use after ${Math.round(timeoutMs / 1000)}s (${outcome}), held by ${holders.join(', ') || 'an unknown process'}; stop what uses it, then run cryptvm lock ${name}`, { volume: name });
+      }
+      log.warn({ holders, what: outcome }, `volume busy, retrying in ${delay} ms`);
+      await this.deps.sleep(delay);
+    }
+  }
+
+  private async tryClose(r: VolumeRecord, log: Logger): Promise<'done' | 'filesystem busy' | 'mapping busy'> {
+    const m = r.cfg.mount;
+    if (m && this.deps.mounts.isMounted(m.where)) {
+      if ((await this.deps.mounts.unmount(m.where)) === 'busy') return 'filesystem busy';
+      log.info({ where: m.where }, 'filesystem unmounted');
+    }
+    r.mounted = false;
+    const res = await this.deps.cryptsetup.close(r.cfg.name);
+    if (res === 'busy') return 'mapping busy';
+    log.info(res === 'closed' ? 'volume closed' : 'volume was already closed');
+    this.set(r, { phase: 'locked', keySource: undefined, error: undefined });
+    return 'done';
+  }
+
+  /** Stop waiting for devices and passphrases (daemon stopping). */
+  abortAll(): void {
+    for (const r of this.records.values()) r.abort.abort();
+  }
+
+  mustGet(name: string): VolumeRecord {
+    const r = this.records.get(name);
+    if (!r) throw new CryptvmError('NotFound', `no volume named ${name} in the config; see cryptvm status`, { volume: name });
+    return r;
+  }
+
+  private set(r: VolumeRecord, patch: Partial<VolumeRecord>): void {
+    Object.assign(r, patch);
+    this.deps.onChange(r.cfg.name);
+  }
+}

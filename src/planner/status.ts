@@ -1,0 +1,23 @@
+// The one-line STATUS= text, also served as the Status property and printed by `cryptvm status`.
+import type { GuestStatus, VolumeStatus } from '../daemon/control.js';
+
+export function statusLine(volumes: readonly VolumeStatus[], guests: readonly GuestStatus[]): string {
+  const open = volumes.filter((v) => v.state === 'open').length;
+  const parts = [`${open}/${volumes.length} volumes open`];
+  const asking = volumes.filter((v) => v.state === 'waiting-passphrase');
+  const gated = guests.filter((g) => g.autostart);
+  if (gated.length > 0) {
+    const running = gated.filter((g) => g.state === 'running').length;
+    parts.push(`${running}/${gated.length} guests running`);
+  }
+  const failed = volumes.filter((v) => v.state === 'failed').map((v) => v.name);
+  let text = parts.join(', ');
+  if (asking.length > 0) {
+    const desc = asking.map((v) => (v.guests.length > 0 ? `${v.name} (guests: ${v.guests.join(', ')})` : v.name));
+    text += `; waiting for passphrase: ${desc.join(', ')}`;
+  }
+  const devs = volumes.filter((v) => v.state === 'waiting-device').map((v) => v.name);
+  if (devs.length > 0) text += `; waiting for device: ${devs.join(', ')}`;
+  if (failed.length > 0) text += `; failed: ${failed.join(', ')}`;
+  return text;
+}
