@@ -14,7 +14,7 @@ import { Semaphore } from './semaphore.js';
 import { newGuest, observed, type GuestRecord } from './guest-state.js';
 
 export interface GuestDeps {
-  virsh: Virsh;
+  virsh: Pick<Virsh, 'list' | 'state' | 'disks' | 'autostart' | 'events' | 'start' | 'shutdown' | 'destroy' | 'managedSave'>;
   log: Logger;
   config(): Config;
   volumes(): ObservedVolume[];

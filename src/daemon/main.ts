@@ -122,8 +122,9 @@ async function main(): Promise<number> {
   });
   const d = daemon;
 
-  // The API comes up before READY=1 so `cryptvm status` and `cryptvm unlock` work while boot waits.
-  const api = bus ? await startApi(d, { bus, log }).catch((e: unknown) => void log.error({ err: errorMessage(e) }, errorMessage(e))) : undefined;
+  // The API comes up while boot begins, so `cryptvm status` and `cryptvm unlock` work while boot waits;
+  // boot never waits for it (a broken bus must not hold the volumes and libvirtd back).
+  const api = bus ? startApi(d, { bus, log }).catch((e: unknown) => void log.error({ err: errorMessage(e) }, errorMessage(e))) : undefined;
 
   const stopped = new Promise<void>((resolve) => {
     let stopping = false;
@@ -144,7 +145,7 @@ async function main(): Promise<number> {
 
   d.boot().catch((e: unknown) => log.error({ err: e }, `boot failed: ${errorMessage(e)}`));
   await stopped;
-  await api?.stop().catch(() => undefined);
+  await (await api)?.stop().catch(() => undefined);
   bus?.disconnect();
   log.info('stopped');
   return 0;

@@ -14,10 +14,10 @@ import { Semaphore } from './semaphore.js';
 import { newRecord, type VolumeRecord } from './volume-state.js';
 
 export interface VolumeDeps {
-  cryptsetup: Cryptsetup;
-  dm: DeviceMapper;
-  devices: Devices;
-  mounts: Mounts;
+  cryptsetup: Pick<Cryptsetup, 'isLuks' | 'luksUuid' | 'metadata' | 'unlockCost' | 'open' | 'close'>;
+  dm: Pick<DeviceMapper, 'findMapping' | 'expectedDmUuid' | 'holders'>;
+  devices: Pick<Devices, 'waitFor'>;
+  mounts: Pick<Mounts, 'isMounted' | 'mount' | 'unmount'>;
   /** Key sources for a volume (forcePrompt: `cryptvm unlock` adds a prompt when the chain has none). */
   sources(volume: VolumeConfig, forcePrompt: boolean): KeySource[];
   /** Guests waiting on a volume (for prompts and logs). */

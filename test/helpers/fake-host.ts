@@ -1,0 +1,185 @@
+// A stateful fake of one KVM host for daemon tests: block devices with LUKS headers, dm mappings, mounts
+// and libvirt domains. Its adapters apply calls to that state, record them in `calls`, and throw on anything
+// the daemon must never do (libvirt before it is allowed, opening an unknown device, closing a mapping a
+// running guest holds is answered 'busy' like the kernel does, and counted).
+import type { DomainEvent, DomainState, EventsExit, EventsOptions } from '../../src/adapters/virsh.js';
+import type { LuksMetadata } from '../../src/adapters/cryptsetup.js';
+import { expectedDmUuid } from '../../src/adapters/dm.js';
+
+export interface FakeDisk {
+  luksUuid: string;
+  passphrase: string;
+}
+
+export interface FakeDomain {
+  state: DomainState;
+  disks: { type: 'block' | 'file'; source: string }[];
+  autostart: boolean;
+  /** Powers off on ACPI shutdown (false: a guest with no OS). */
+  acpi: boolean;
+  id: number | null;
+}
+
+export class FakeHost {
+  readonly calls: string[] = [];
+  readonly disks = new Map<string, FakeDisk>();
+  readonly mappings = new Map<string, { device: string; uuid: string }>();
+  readonly mounts = new Map<string, string>();
+  readonly domains = new Map<string, FakeDomain>();
+  libvirtAllowed = false;
+  busyCloses = 0;
+  private nextId = 1;
+  private listeners = new Set<(e: DomainEvent) => void>();
+
+  disk(path: string, passphrase: string, luksUuid = `uuid-${path.split('/').pop()}`): this {
+    this.disks.set(path, { luksUuid, passphrase });
+    return this;
+  }
+
+  domain(name: string, disks: string[], over: Partial<FakeDomain> = {}): this {
+    this.domains.set(name, { state: 'shut-off', disks: disks.map((source) => ({ type: source.startsWith('/dev/') ? 'block' : 'file', source })), autostart: false, acpi: true, id: null, ...over });
+    return this;
+  }
+
+  private log(call: string): void {
+    this.calls.push(call);
+  }
+
+  private held(mapping: string): boolean {
+    return [...this.domains.values()].some((d) => d.state === 'running' && d.disks.some((x) => x.source === `/dev/mapper/${mapping}` || [...this.mounts].some(([where, m]) => m === mapping && x.source.startsWith(`${where}/`))));
+  }
+
+  private setState(name: string, d: FakeDomain, state: DomainState, type: string): void {
+    d.state = state;
+    d.id = state === 'running' ? this.nextId++ : null;
+    for (const l of this.listeners) l({ timestamp: undefined, domain: name, event: 'lifecycle', type, detail: undefined });
+  }
+
+  private lv(call: string): void {
+    if (!this.libvirtAllowed) throw new Error(`libvirt called before it was allowed (would deadlock at boot): ${call}`);
+    this.log(call);
+  }
+
+  private dom(name: string): FakeDomain {
+    const d = this.domains.get(name);
+    if (!d) throw new Error(`unexpected virsh call for unknown domain ${name}`);
+    return d;
+  }
+
+  readonly cryptsetup = {
+    isLuks: async (device: string) => this.disks.has(device),
+    luksUuid: async (device: string) => {
+      const d = this.disks.get(device);
+      if (!d) throw new Error(`unexpected luksUuid on ${device}`);
+      return d.luksUuid;
+    },
+    metadata: async (): Promise<LuksMetadata> => ({ version: 2, keyslots: [{ id: 0, type: 'luks2', priority: 'normal', pbkdf: { type: 'pbkdf2', iterations: 1000 } }], tokens: [] }) as unknown as LuksMetadata,
+    unlockCost: () => ({ memoryKiB: 0, threads: 1 }),
+    open: async (device: string, name: string, key: Buffer) => {
+      const d = this.disks.get(device);
+      if (!d) throw new Error(`unexpected open of unknown device ${device}`);
+      if (this.mappings.has(name)) throw new Error(`open of ${name} while the mapping exists (cryptsetup exit 5)`);
+      if (key.toString() !== d.passphrase) return 'bad-passphrase' as const;
+      this.log(`open ${name}`);
+      this.mappings.set(name, { device, uuid: expectedDmUuid(d.luksUuid, name) });
+      return 'opened' as const;
+    },
+    close: async (name: string) => {
+      if (!this.mappings.has(name)) return 'not-active' as const;
+      if (this.held(name) || [...this.mounts.values()].includes(name)) {
+        this.busyCloses++;
+        return 'busy' as const;
+      }
+      this.log(`close ${name}`);
+      this.mappings.delete(name);
+      return 'closed' as const;
+    },
+  };
+
+  readonly dm = {
+    findMapping: async (name: string) => {
+      const m = this.mappings.get(name);
+      return m ? { name, dmName: 'dm-0', majMin: '253:0', uuid: m.uuid } : null;
+    },
+    expectedDmUuid,
+    holders: async (name: string) => (this.held(name) ? ['qemu-system-x86 (pid 4242)'] : []),
+  };
+
+  readonly devices = {
+    waitFor: async (spec: string) => {
+      if (!this.disks.has(spec)) throw new Error(`unexpected waitFor(${spec})`);
+      return spec;
+    },
+  };
+
+  readonly mountsAdapter = {
+    isMounted: (where: string) => this.mounts.has(where),
+    mount: async (source: string, where: string) => {
+      const name = source.replace('/dev/mapper/', '');
+      if (!this.mappings.has(name)) throw new Error(`mount of ${source}, which is not open`);
+      this.log(`mount ${name}`);
+      this.mounts.set(where, name);
+      return 'mounted' as const;
+    },
+    unmount: async (where: string) => {
+      const name = this.mounts.get(where);
+      if (!name) return 'not-mounted' as const;
+      if (this.held(name)) return 'busy' as const;
+      this.log(`unmount ${name}`);
+      this.mounts.delete(where);
+      return 'unmounted' as const;
+    },
+  };
+
+  readonly virsh = {
+    list: async () => {
+      this.lv('list');
+      return [...this.domains].map(([name, d]) => ({ name, id: d.id, state: d.state }));
+    },
+    state: async (name: string) => ({ state: this.dom(name).state, reason: '' }),
+    disks: async (name: string) => this.dom(name).disks.map((d) => ({ ...d, device: 'disk', target: 'vda', rawType: d.type })),
+    autostart: async (name: string) => this.dom(name).autostart,
+    events: (opts: EventsOptions): Promise<EventsExit> => {
+      this.lv('events');
+      this.listeners.add(opts.onEvent);
+      return new Promise((resolve) =>
+        opts.signal?.addEventListener('abort', () => {
+          this.listeners.delete(opts.onEvent);
+          resolve({ reason: 'aborted', exitCode: null, error: undefined, command: 'virsh event' });
+        }),
+      );
+    },
+    start: async (name: string) => {
+      this.lv(`start ${name}`);
+      const d = this.dom(name);
+      for (const disk of d.disks) {
+        const m = disk.source.startsWith('/dev/mapper/') ? disk.source.slice(12) : [...this.mounts].find(([w]) => disk.source.startsWith(`${w}/`))?.[1];
+        if (disk.type === 'block' && m && !this.mappings.has(m)) throw new Error(`guest ${name} started while ${m} is closed`);
+        if (disk.type === 'file' && !m) throw new Error(`guest ${name} started while its image dir is not mounted`);
+      }
+      if (d.state === 'running') return 'already-running' as const;
+      this.setState(name, d, 'running', 'Started');
+      return 'started' as const;
+    },
+    shutdown: async (name: string) => {
+      this.lv(`shutdown ${name}`);
+      const d = this.dom(name);
+      if (d.state !== 'running') return 'not-running' as const;
+      if (d.acpi) setTimeout(() => this.setState(name, d, 'shut-off', 'Stopped'), 20);
+      return 'requested' as const;
+    },
+    destroy: async (name: string) => {
+      this.lv(`destroy ${name}`);
+      const d = this.dom(name);
+      if (d.state !== 'running') return 'not-running' as const;
+      this.setState(name, d, 'shut-off', 'Stopped');
+      return 'destroyed' as const;
+    },
+    managedSave: async (name: string) => {
+      this.lv(`managedsave ${name}`);
+      const d = this.dom(name);
+      this.setState(name, d, 'shut-off', 'Stopped');
+      return 'saved' as const;
+    },
+  };
+}

@@ -1,0 +1,235 @@
+// The daemon's lifecycle against a stateful fake host: boot order, READY, guest gating, late unlock, stop
+// order, restart, adoption, lock. Real planner, real managers; only the outside programs are simulated.
+import { describe, expect, it } from 'vitest';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Daemon } from '../../../src/daemon/daemon.js';
+import { VolumeManager } from '../../../src/daemon/volumes.js';
+import { GuestManager } from '../../../src/daemon/guests.js';
+import type { KeySource, KeyContext } from '../../../src/keys/types.js';
+import type { StopIntent } from '../../../src/adapters/systemd.js';
+import { createLogger } from '../../../src/log/logger.js';
+import { FakeHost } from '../../helpers/fake-host.js';
+import { config, guest, volume } from '../../helpers/config.js';
+import type { Config } from '../../../src/config/types.js';
+
+/** A key source that answers with a fixed key, or waits until the test answers (a human at a prompt). */
+class TestSource implements KeySource {
+  readonly interactive: boolean;
+  private waiting: ((k: Buffer | undefined) => void) | undefined;
+  asked = 0;
+  constructor(readonly label: string, private readonly key?: string) {
+    this.interactive = key === undefined;
+  }
+  async get(ctx: KeyContext) {
+    this.asked++;
+    if (this.key !== undefined) return { kind: 'key' as const, key: Buffer.from(this.key), source: this.label };
+    const k = await new Promise<Buffer | undefined>((resolve) => {
+      this.waiting = resolve;
+      ctx.signal.addEventListener('abort', () => resolve(undefined));
+    });
+    return k ? { kind: 'key' as const, key: k, source: this.label } : { kind: 'unavailable' as const, source: this.label, reason: 'cancelled' };
+  }
+  answer(s: string) {
+    this.waiting?.(Buffer.from(s));
+  }
+  get isWaiting() {
+    return this.waiting !== undefined;
+  }
+}
+
+function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>, opts: { guestsUnitActive?: boolean; intent?: StopIntent; libvirtActive?: boolean } = {}) {
+  const lines: string[] = [];
+  const log = createLogger({ level: 'debug', sink: { write: (s) => void lines.push(s) } });
+  const notes: Record<string, string>[] = [];
+  const notifier = {
+    notify: async (f: Record<string, string>) => {
+      notes.push(f);
+      if (f.READY === '1') host.libvirtAllowed = true; // libvirtd may start only now
+    },
+  };
+  let daemon: Daemon | undefined;
+  const sleep = (ms: number) => delay(ms);
+  const volumes: VolumeManager = new VolumeManager({
+    cryptsetup: host.cryptsetup,
+    dm: host.dm,
+    devices: host.devices,
+    mounts: host.mountsAdapter,
+    sources: (v) => sources[v.name] ?? [],
+    guestsOf: () => [],
+    log,
+    onChange: (n) => daemon?.volumeChanged(n),
+    sleep,
+  });
+  const guests: GuestManager = new GuestManager({
+    virsh: host.virsh,
+    log,
+    config: () => cfg,
+    volumes: () => [...volumes.records.values()].map((r) => ({ name: r.cfg.name, phase: r.phase, mounted: r.mounted })),
+    onChange: (n) => daemon?.guestChanged(n),
+    now: () => performance.now(),
+    sleep,
+    xmlDir: '/nonexistent',
+  });
+  const units = {
+    activeState: async (u: string) => (u === 'cryptvm-guests.service' ? (opts.guestsUnitActive ? 'active' : 'inactive') : opts.libvirtActive === false ? 'inactive' : 'active'),
+    stopIntent: async () => opts.intent ?? 'stop',
+    jobType: async () => undefined,
+  };
+  daemon = new Daemon(cfg, {
+    log,
+    notifier,
+    volumes,
+    guests,
+    units: units as never,
+    loadConfig: () => cfg,
+    machine: () => ({ cores: 2, availableKiB: 1_000_000 }),
+    holders: () => [],
+    askIdFor: () => undefined,
+    sleep,
+    unitName: 'cryptvm.service',
+    guestsUnit: 'cryptvm-guests.service',
+  });
+  const msgs = () => lines.map((l) => JSON.parse(l) as { msg: string; volume?: string; guest?: string; level: number });
+  return { daemon, notes, lines, msgs };
+}
+
+async function until(cond: () => boolean, what: string, ms = 3_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await delay(5);
+  }
+}
+
+const lab = () =>
+  config(
+    [volume('cr_imap', { device: '/dev/vg/imap' }), volume('cr_data', { device: '/dev/vg/data' }), volume('cr_img', { device: '/dev/vg/img', mount: { where: '/srv/img', options: '', type: undefined } })],
+    [guest('imap', { shutdownTimeoutMs: 2_000 }), guest('web', { after: ['imap'], shutdownTimeoutMs: 150 }), guest('office', { shutdownTimeoutMs: 2_000 })],
+    { bootWaitMs: 200 },
+  );
+const host = () =>
+  new FakeHost()
+    .disk('/dev/vg/imap', 'typed')
+    .disk('/dev/vg/data', 'file-key')
+    .disk('/dev/vg/img', 'file-key')
+    .domain('imap', ['/dev/mapper/cr_imap'])
+    .domain('web', ['/dev/mapper/cr_data'], { acpi: false })
+    .domain('office', ['/srv/img/office.qcow2']);
+
+describe('daemon lifecycle', () => {
+  it('boot: opens every volume, mounts, READY=1 only after, and never touches libvirt before READY', async () => {
+    const h = host();
+    const prompt = new TestSource('prompt');
+    const { daemon, notes } = setup(lab(), h, { cr_imap: [prompt], cr_data: [new TestSource('keyfile:/k', 'file-key')], cr_img: [new TestSource('keyfile:/k', 'file-key')] });
+    const booted = daemon.boot();
+    await until(() => prompt.isWaiting, 'the prompt');
+    expect(notes.some((n) => n.READY)).toBe(false);
+    prompt.answer('typed');
+    await booted;
+    expect(h.calls).toEqual(expect.arrayContaining(['open cr_imap', 'open cr_data', 'open cr_img', 'mount cr_img']));
+    expect(h.calls.indexOf('mount cr_img')).toBeGreaterThan(h.calls.indexOf('open cr_img'));
+    expect(notes.find((n) => n.READY)?.STATUS).toBe('3/3 volumes open, 0/3 guests running');
+    expect(h.calls.some((c) => c.startsWith('list') || c.startsWith('start'))).toBe(false);
+  });
+
+  it('a wrong passphrase is asked again; tries are bounded', async () => {
+    const h = host();
+    const prompt = new TestSource('prompt');
+    const cfg = lab();
+    cfg.volumes = [cfg.volumes[0]!];
+    const { daemon } = setup(cfg, h, { cr_imap: [prompt] });
+    const booted = daemon.boot();
+    await until(() => prompt.asked === 1 && prompt.isWaiting, 'first prompt');
+    prompt.answer('nope');
+    await until(() => prompt.asked === 2, 'second prompt');
+    prompt.answer('typed');
+    await booted;
+    expect(daemon.status().volumes[0]?.state).toBe('open');
+  });
+
+  it('headless: READY after boot_wait, guests on open volumes start, the others start after a late unlock', async () => {
+    const h = host();
+    const prompt = new TestSource('prompt');
+    const { daemon, notes, msgs } = setup(lab(), h, { cr_imap: [prompt], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] });
+    await daemon.boot();
+    expect(notes.find((n) => n.READY)?.STATUS).toBe('2/3 volumes open, 0/3 guests running');
+    expect(msgs().some((m) => m.msg.startsWith('boot_wait passed') && m.level === 40)).toBe(true);
+    await daemon.startGuests([]);
+    await until(() => h.domains.get('office')?.state === 'running' && h.domains.get('web')?.state === 'running', 'web and office');
+    expect(h.domains.get('imap')?.state).toBe('shut-off');
+    expect(daemon.status().guests.find((g) => g.name === 'imap')).toMatchObject({ state: 'waiting', waitingFor: ['cr_imap'] });
+    prompt.answer('typed');
+    await until(() => h.domains.get('imap')?.state === 'running', 'imap after the late unlock');
+    expect(daemon.status().status).toBe('3/3 volumes open, 3/3 guests running');
+  });
+
+  it('explicit stop: guests first (ACPI, then destroy after timeout), then unmount and close; never busy', async () => {
+    const h = host();
+    const { daemon, msgs } = setup(lab(), h, { cr_imap: [new TestSource('k', 'typed')], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] });
+    await daemon.boot();
+    await daemon.startGuests([]);
+    await until(() => [...h.domains.values()].every((d) => d.state === 'running'), 'all guests');
+    h.calls.length = 0;
+    await daemon.stop();
+    const order = h.calls.filter((c) => !c.startsWith('list') && c !== 'events');
+    // web is after imap: it stops first; office is independent and stops with web.
+    expect(order.slice(0, 2).sort()).toEqual(['shutdown office', 'shutdown web']);
+    expect(order.indexOf('destroy web')).toBeGreaterThan(order.indexOf('shutdown web'));
+    expect(order.indexOf('shutdown imap')).toBeGreaterThan(order.indexOf('destroy web'));
+    for (const v of ['cr_imap', 'cr_data', 'cr_img']) expect(order.indexOf(`close ${v}`)).toBeGreaterThan(order.indexOf('shutdown imap'));
+    expect(order.indexOf('unmount cr_img')).toBeLessThan(order.indexOf('close cr_img'));
+    expect(h.mappings.size).toBe(0);
+    expect(h.busyCloses).toBe(0);
+    expect(msgs().find((m) => m.guest === 'web' && m.msg === 'guest did not shut down in time')).toBeDefined();
+  });
+
+  it('restart: leaves guests and volumes alone, and the next daemon adopts them without opening anything', async () => {
+    const h = host();
+    const cfg = lab();
+    const keys = { cr_imap: [new TestSource('k', 'typed')], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] };
+    const first = setup(cfg, h, keys, { intent: 'restart' });
+    await first.daemon.boot();
+    await first.daemon.startGuests([]);
+    await until(() => [...h.domains.values()].every((d) => d.state === 'running'), 'all guests');
+    const ids = [...h.domains.values()].map((d) => d.id);
+    h.calls.length = 0;
+    await first.daemon.stop();
+    expect(h.calls).toEqual([]);
+    h.libvirtAllowed = false;
+    const second = setup(cfg, h, keys, { guestsUnitActive: true });
+    await second.daemon.boot();
+    await delay(50);
+    expect(h.calls.filter((c) => /^(open|close|start|shutdown|destroy|mount|unmount) /.test(c))).toEqual([]);
+    expect([...h.domains.values()].map((d) => d.id)).toEqual(ids);
+    expect(second.msgs().filter((m) => m.msg === 'volume adopted').map((m) => m.volume)).toEqual(['cr_imap', 'cr_data', 'cr_img']);
+    expect(second.daemon.status().status).toBe('3/3 volumes open, 3/3 guests running');
+  });
+
+  it('refuses to adopt a mapping of the same name that belongs to another device', async () => {
+    const h = host();
+    h.mappings.set('cr_data', { device: '/dev/sdz', uuid: 'CRYPT-LUKS2-deadbeef-cr_data' });
+    const cfg = lab();
+    cfg.volumes = [cfg.volumes[1]!];
+    const { daemon, msgs } = setup(cfg, h, { cr_data: [new TestSource('k', 'file-key')] });
+    await daemon.boot();
+    const v = daemon.status().volumes[0]!;
+    expect(v.state).toBe('failed');
+    expect(v.error).toMatch(/\/dev\/mapper\/cr_data already exists but is not \/dev\/vg\/data/);
+    expect(msgs().some((m) => m.level === 50 && m.volume === 'cr_data')).toBe(true);
+    expect(h.calls).toEqual([]);
+  });
+
+  it('lock refuses while a guest runs on the volume, unless asked to stop it', async () => {
+    const h = host();
+    const { daemon } = setup(lab(), h, { cr_imap: [new TestSource('k', 'typed')], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] });
+    await daemon.boot();
+    await daemon.startGuests(['office']);
+    await until(() => h.domains.get('office')?.state === 'running', 'office');
+    await expect(daemon.lock('cr_img', false)).rejects.toThrow(/used by running guest\(s\) office; stop them first or pass --stop-guests/);
+    expect(h.mappings.has('cr_img')).toBe(true);
+    await daemon.lock('cr_img', true);
+    expect(h.domains.get('office')?.state).toBe('shut-off');
+    expect(h.mappings.has('cr_img')).toBe(false);
+    expect(h.calls.slice(-2)).toEqual(['unmount cr_img', 'close cr_img']);
+  });
+});
