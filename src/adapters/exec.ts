@@ -40,8 +40,25 @@ export class SpawnError extends Error {
   }
 }
 
+export interface StreamOptions {
+  /** Called for each stdout line (without its newline) as it arrives. */
+  onLine: (line: string) => void;
+  /** Stops the child (SIGTERM, then SIGKILL 2 s later); the promise then rejects with SpawnError 'aborted'. */
+  signal?: AbortSignal;
+  env?: Record<string, string>;
+}
+
+export interface StreamResult {
+  command: string;
+  exitCode: number;
+  /** Buffered stderr (long-running children print little there; errors explain an early exit). */
+  stderr: string;
+}
+
 export interface Runner {
   run(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** Long-running children (e.g. `virsh event --loop`): lines as they come, settles when the child exits. */
+  stream?(file: string, args: readonly string[], options: StreamOptions): Promise<StreamResult>;
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -85,5 +102,49 @@ export class ExecaRunner implements Runner {
       return { command, exitCode: r.exitCode, stdout: '', stderr: Buffer.from(r.stderr as unknown as Uint8Array).toString('utf8'), stdoutBytes: bytes };
     }
     return { command, exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
+  }
+
+  async stream(file: string, args: readonly string[], options: StreamOptions): Promise<StreamResult> {
+    const command = quoteCommand(file, args);
+    const child = execa(file, [...args], {
+      stdin: 'ignore',
+      // stdout is only iterated, never kept: an event loop runs for the daemon's lifetime.
+      buffer: { stdout: false, stderr: true },
+      cancelSignal: options.signal,
+      forceKillAfterDelay: 2_000,
+      env: { LC_ALL: 'C', ...options.env },
+      extendEnv: true,
+      reject: false,
+      verbose: 'none',
+      shell: false,
+    });
+    let thrown: { error: unknown } | undefined;
+    try {
+      for await (const line of child.iterable({ from: 'stdout' })) {
+        try {
+          options.onLine(String(line));
+        } catch (error) {
+          // A throwing callback ends the stream: stop the child rather than leave it running unread.
+          thrown = { error };
+          child.kill();
+          break;
+        }
+      }
+    } catch {
+      // The iteration fails when the child does (abort, spawn error); the awaited result below says why.
+    }
+    const r = await child;
+    if (thrown) throw thrown.error;
+    if (r.isCanceled) throw new SpawnError(`${command} was aborted`, command, 'aborted', { cause: r });
+    if (r.exitCode === undefined) {
+      const notFound = (r.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+      throw new SpawnError(
+        notFound ? `${file}: program not found; install it or fix PATH` : `${command} failed: ${r.shortMessage}`,
+        command,
+        notFound ? 'not-found' : 'failed',
+        { cause: r.cause ?? r },
+      );
+    }
+    return { command, exitCode: r.exitCode, stderr: String(r.stderr) };
   }
 }

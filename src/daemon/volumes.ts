@@ -15,9 +15,9 @@ import { newRecord, type VolumeRecord } from './volume-state.js';
 
 export interface VolumeDeps {
   cryptsetup: Pick<Cryptsetup, 'isLuks' | 'luksUuid' | 'metadata' | 'unlockCost' | 'open' | 'close'>;
-  dm: Pick<DeviceMapper, 'findMapping' | 'expectedDmUuid' | 'holders'>;
+  dm: Pick<DeviceMapper, 'findMapping' | 'isMappingOf' | 'holders'>;
   devices: Pick<Devices, 'waitFor'>;
-  mounts: Pick<Mounts, 'isMounted' | 'mount' | 'unmount'>;
+  mounts: Pick<Mounts, 'isMounted' | 'mount' | 'unmount' | 'usersOf'>;
   /** Key sources for a volume (forcePrompt: `cryptvm unlock` adds a prompt when the chain has none). */
   sources(volume: VolumeConfig, forcePrompt: boolean): KeySource[];
   /** Guests waiting on a volume (for prompts and logs). */
@@ -90,14 +90,14 @@ export class VolumeManager {
     const log = this.deps.log.child({ volume: cfg.name });
     if (!r.device) {
       this.set(r, { phase: 'waiting-device' });
-      r.device = await this.deps.devices.waitFor(cfg.device, cfg.deviceTimeoutMs, r.abort.signal);
+      r.device = await this.deps.devices.waitFor(cfg.device, cfg.deviceTimeoutMs, r.abort.signal, cfg.name);
     }
     const device = r.device;
     const existing = await this.deps.dm.findMapping(cfg.name);
     if (existing) {
       const uuid = await this.deps.cryptsetup.luksUuid(device, cfg.header);
-      const expected = this.deps.dm.expectedDmUuid(uuid, cfg.name);
-      if (existing.uuid !== expected) {
+      // The dm UUID (CRYPT-LUKS2-<uuid>-<name>) proves the mapping is this device opened under this name.
+      if (!this.deps.dm.isMappingOf(existing.uuid, uuid, cfg.name)) {
         throw new CryptvmError(
           'MappingConflict',
           `volume ${cfg.name}: /dev/mapper/${cfg.name} already exists but is not ${cfg.device} (dm uuid ${existing.uuid || 'none'}); close it (cryptsetup close ${cfg.name}) or rename the volume`,
@@ -147,7 +147,8 @@ export class VolumeManager {
     for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
       const outcome = await this.tryClose(r, log);
       if (outcome === 'done') return;
-      const holders = await this.deps.dm.holders(name).catch(() => [] as string[]);
+      const where = r.cfg.mount?.where;
+      const holders = await (outcome === 'filesystem busy' && where ? this.deps.mounts.usersOf(where) : this.deps.dm.holders(name)).catch(() => [] as string[]);
       if (Date.now() + delay > deadline) {
         this.set(r, { phase: 'open', error: `busy: held by ${holders.join(', ') || 'an unknown process'}` });
         throw new CryptvmError('Busy', `volume ${name}: still in use after ${Math.round(timeoutMs / 1000)}s (${outcome}), held by ${holders.join(', ') || 'an unknown process'}; stop what uses it, then run cryptvm lock ${name}`, { volume: name });

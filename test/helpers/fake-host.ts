@@ -4,7 +4,7 @@
 // running guest holds is answered 'busy' like the kernel does, and counted).
 import type { DomainEvent, DomainState, EventsExit, EventsOptions } from '../../src/adapters/virsh.js';
 import type { LuksMetadata } from '../../src/adapters/cryptsetup.js';
-import { expectedDmUuid } from '../../src/adapters/dm.js';
+import { expectedDmUuid, isMappingOf } from '../../src/adapters/dm.js';
 
 export interface FakeDisk {
   luksUuid: string;
@@ -101,7 +101,7 @@ export class FakeHost {
       const m = this.mappings.get(name);
       return m ? { name, dmName: 'dm-0', majMin: '253:0', uuid: m.uuid } : null;
     },
-    expectedDmUuid,
+    isMappingOf,
     holders: async (name: string) => (this.held(name) ? ['qemu-system-x86 (pid 4242)'] : []),
   };
 
@@ -121,6 +121,7 @@ export class FakeHost {
       this.mounts.set(where, name);
       return 'mounted' as const;
     },
+    usersOf: async (where: string) => (this.held(this.mounts.get(where) ?? '') ? ['qemu-system-x86 (pid 4242)'] : []),
     unmount: async (where: string) => {
       const name = this.mounts.get(where);
       if (!name) return 'not-mounted' as const;

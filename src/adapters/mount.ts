@@ -1,0 +1,104 @@
+// Filesystems on opened mappings (qcow2 images on an encrypted ext4). State comes from
+// /proc/self/mountinfo (no spawn; synchronous: a small kernel file); mount/umount run through the Runner.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CryptvmError } from '../errors.js';
+import { SpawnError, type Runner, type RunResult } from './exec.js';
+import { processesUsing } from './dm.js';
+
+export interface MountEntry {
+  mountPoint: string;
+  source: string;
+  fsType: string;
+  options: string;
+}
+
+/** mountinfo escapes space, tab, newline and backslash as \040 \011 \012 \134. */
+export const decodeMountField = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+
+/** `36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue` (proc(5)). */
+export function parseMountinfo(text: string): MountEntry[] {
+  const out: MountEntry[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.split(' ');
+    const sep = f.indexOf('-', 6);
+    if (f.length < 10 || sep < 0) continue;
+    out.push({ mountPoint: decodeMountField(f[4]!), options: f[5]!, fsType: f[sep + 1]!, source: decodeMountField(f[sep + 2]!) });
+  }
+  return out;
+}
+
+const norm = (p: string): string => resolve(p);
+const TIMEOUT_MS = 30_000;
+
+export class Mounts {
+  private readonly proc: string;
+
+  constructor(roots: { procRoot?: string } = {}, private readonly runner?: Runner) {
+    this.proc = roots.procRoot ?? '/proc';
+  }
+
+  entries(): MountEntry[] {
+    return parseMountinfo(readFileSync(join(this.proc, 'self', 'mountinfo'), 'utf8'));
+  }
+
+  /** The source of the topmost mount at `where` (later lines are mounted on top), or undefined. */
+  mountedSource(where: string): string | undefined {
+    const target = norm(where);
+    return this.entries().filter((e) => e.mountPoint === target).pop()?.source;
+  }
+
+  isMounted(where: string): boolean {
+    return this.mountedSource(where) !== undefined;
+  }
+
+  /** Creates `where` (mkdir -p, 0755) and mounts; a mount of the same source already there is success. */
+  async mount(source: string, where: string, opts: { options?: string; type?: string } = {}): Promise<'mounted' | 'already-mounted'> {
+    const current = this.mountedSource(where);
+    if (current === source) return 'already-mounted';
+    if (current !== undefined) {
+      throw new CryptvmError('MappingConflict', `${where}: ${current} is already mounted there, not ${source} — unmount it or change mount.where`);
+    }
+    try {
+      mkdirSync(where, { recursive: true, mode: 0o755 });
+    } catch (cause) {
+      throw new CryptvmError('Failed', `cannot create mount point ${where}: ${String(cause)} — check the parent directory`, { cause });
+    }
+    const args = [...(opts.type ? ['-t', opts.type] : []), ...(opts.options ? ['-o', opts.options] : []), source, where];
+    const r = await this.run('mount', args, `mount ${source} on ${where}`);
+    if (r.exitCode !== 0) throw failure(`mount ${source} on ${where}`, r, 'check the filesystem (fsck), type and options');
+    return 'mounted';
+  }
+
+  async unmount(where: string): Promise<'unmounted' | 'not-mounted' | 'busy'> {
+    if (!this.isMounted(where)) return 'not-mounted';
+    const r = await this.run('umount', [where], `unmount ${where}`);
+    if (r.exitCode === 0) return 'unmounted';
+    if (/target is busy|device is busy/i.test(r.stderr)) return 'busy';
+    if (/not mounted/i.test(r.stderr)) return 'not-mounted';
+    throw failure(`unmount ${where}`, r, 'see umount(8)');
+  }
+
+  /** Processes with a file or their cwd under `where` (why an unmount is busy), as 'comm (pid N)'. */
+  usersOf(where: string): Promise<string[]> {
+    const dir = norm(where);
+    return processesUsing(this.proc, (t) => t === dir || t.startsWith(`${dir}/`));
+  }
+
+  private async run(file: string, args: string[], what: string): Promise<RunResult> {
+    if (!this.runner) throw new Error('Mounts needs a Runner to mount or unmount');
+    try {
+      return await this.runner.run(file, args, { timeoutMs: TIMEOUT_MS });
+    } catch (e) {
+      throw new CryptvmError(e instanceof SpawnError && e.reason === 'timeout' ? 'Timeout' : 'Failed', `${what}: ${String(e instanceof Error ? e.message : e)}`, {
+        command: e instanceof SpawnError ? e.command : undefined,
+        cause: e,
+      });
+    }
+  }
+}
+
+function failure(what: string, r: RunResult, fix: string): CryptvmError {
+  const line = r.stderr.split('\n').find((l) => l.trim()) ?? `exit code ${r.exitCode}`;
+  return new CryptvmError('Failed', `${what} failed: ${line.trim()} — ${fix}`, { command: r.command, exitCode: r.exitCode, cause: r });
+}
