@@ -31,7 +31,9 @@ export class FakeHost {
   private nextId = 1;
   private listeners = new Set<(e: DomainEvent) => void>();
 
-  disk(path: string, passphrase: string, luksUuid = `uuid-${path.split('/').pop()}`): this {
+  private nextUuid = 0x1000;
+
+  disk(path: string, passphrase: string, luksUuid = `0000${(this.nextUuid++).toString(16)}-0000-4000-8000-000000000000`): this {
     this.disks.set(path, { luksUuid, passphrase });
     return this;
   }
