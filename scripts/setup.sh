@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   # unit under test: what cryptvmd runs in production
-  cryptsetup-bin dmsetup systemd dbus-daemon libvirt-clients libvirt-daemon mount util-linux
+  cryptsetup-bin dmsetup systemd dbus-daemon libvirt-clients libvirt-daemon mount util-linux libglib2.0-bin
   # tests: password agents answered for real, a private dbus-daemon, the kernel keyring
   keyutils
   # packaging: the .deb and its checks

@@ -1,3 +1,25 @@
-// cryptvm CLI entry point — filled in by the CLI work.
-console.error('cryptvm: not built yet');
-process.exit(1);
+// cryptvm CLI entry point: wires the real streams, system bus and runner, then exits with runCli's code.
+import { ExecaRunner } from '../adapters/exec.js';
+import { Systemctl } from '../adapters/systemctl.js';
+import { connectApi, type ApiClient } from './client.js';
+import type { CliContext } from './context.js';
+import { runCli } from './run.js';
+
+const runner = new ExecaRunner();
+const systemctl = new Systemctl(runner);
+let client: ApiClient | undefined;
+
+const ctx: CliContext = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  runner,
+  systemctl,
+  configPath: process.env.CRYPTVM_CONFIG ?? '/etc/cryptvm/cryptvm.toml',
+  api: () => (client ??= connectApi({ unitState: () => systemctl.isActive('cryptvm.service') })),
+};
+
+const code = await runCli(ctx, process.argv.slice(2));
+client?.close();
+// The bus connection and stdin keep the loop alive; the command is done.
+process.exit(code);

@@ -1,0 +1,28 @@
+// `systemctl is-active` / `is-enabled`, for the CLI's messages and `cryptvm doctor`. Read-only queries:
+// their exit code only says "not active/enabled", the word on stdout is the answer.
+import type { Runner } from './exec.js';
+
+export class Systemctl {
+  constructor(private readonly runner: Runner) {}
+
+  private async word(verb: string, unit: string): Promise<string> {
+    try {
+      const r = await this.runner.run('systemctl', [verb, unit], { timeoutMs: 10_000 });
+      // e.g. "active", "inactive", "failed", "enabled", "disabled", "masked", "not-found"; nothing when
+      // systemd is not PID 1 ("System has not been booted with systemd" on stderr).
+      return r.stdout.trim().split('\n')[0] || 'unknown';
+    } catch {
+      return 'unknown'; // systemctl missing or hung: this only feeds messages
+    }
+  }
+
+  /** active, inactive, failed, activating, … or unknown. */
+  isActive(unit: string): Promise<string> {
+    return this.word('is-active', unit);
+  }
+
+  /** enabled, disabled, static, masked, not-found, … or unknown. */
+  isEnabled(unit: string): Promise<string> {
+    return this.word('is-enabled', unit);
+  }
+}

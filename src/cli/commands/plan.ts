@@ -1,0 +1,24 @@
+import type { Plan, PlanStep } from '../../daemon/control.js';
+import type { Command } from '../command.js';
+import { EXIT_OK, println } from '../context.js';
+
+const steps = (list: PlanStep[]) =>
+  list.length ? list.map((s, i) => `  ${i + 1}. ${s.action} ${s.target}${s.detail ? ` — ${s.detail}` : ''}`).join('\n') : '  (nothing to do)';
+
+export function renderPlan(p: Plan): string {
+  const conflicts = p.conflicts.length ? p.conflicts.map((c) => `  ! ${c}`).join('\n') : '  none';
+  return `Boot:\n${steps(p.boot)}\n\nShutdown:\n${steps(p.shutdown)}\n\nConflicts:\n${conflicts}`;
+}
+
+export const plan: Command = {
+  name: 'plan',
+  summary: 'show what boot and shutdown would do, without doing it',
+  usage: 'plan [--json]',
+  help: '  --json   print the plan as JSON',
+  options: { json: { type: 'boolean' } },
+  async run(ctx, values) {
+    const p = await ctx.api().plan();
+    println(ctx.stdout, values.json ? JSON.stringify(p, null, 2) : renderPlan(p));
+    return EXIT_OK;
+  },
+};

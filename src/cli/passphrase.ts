@@ -1,0 +1,65 @@
+// Reads a passphrase from the terminal with echo off (raw mode), byte by byte into a Buffer: never a string,
+// so it can be wiped. Ctrl-C / Ctrl-D on an empty line abort (null): the caller then leaves the daemon's
+// request pending instead of answering or cancelling it.
+import { CryptvmError } from '../errors.js';
+import { wipe } from '../secret.js';
+import type { Input, Output } from './context.js';
+
+const CTRL_C = 0x03;
+const CTRL_D = 0x04;
+const CTRL_U = 0x15;
+const BACKSPACE = [0x7f, 0x08];
+const ENTER = [0x0d, 0x0a];
+const ESC = 0x1b;
+
+export function readPassphrase(input: Input, output: Output, prompt: string): Promise<Buffer | null> {
+  if (!input.isTTY || !input.setRawMode) {
+    return Promise.reject(
+      new CryptvmError('InvalidArgs', 'cryptvm unlock reads the passphrase from a terminal; without one, answer with systemd-tty-ask-password-agent --query'),
+    );
+  }
+  output.write(`${prompt} `);
+  input.setRawMode(true);
+  input.resume();
+  let buf = Buffer.alloc(128);
+  let len = 0;
+
+  return new Promise((resolve) => {
+    const finish = (ok: boolean) => {
+      input.off('data', onData);
+      input.setRawMode?.(false);
+      input.pause();
+      output.write('\n');
+      const out = ok ? Buffer.from(buf.subarray(0, len)) : null;
+      wipe(buf);
+      resolve(out);
+    };
+    const onData = (chunk: Buffer) => {
+      try {
+        for (const b of chunk) {
+          if (b === CTRL_C || (b === CTRL_D && len === 0)) return finish(false);
+          if (ENTER.includes(b)) return finish(true);
+          if (BACKSPACE.includes(b)) {
+            while (len > 0 && (buf[len - 1]! & 0xc0) === 0x80) len--; // UTF-8 continuation bytes
+            if (len > 0) len--;
+          } else if (b === CTRL_U) {
+            len = 0;
+          } else if (b === ESC) {
+            break; // arrow keys and other escape sequences arrive as one chunk: drop the rest
+          } else if (b >= 0x20) {
+            if (len === buf.length) {
+              const bigger = Buffer.alloc(buf.length * 2);
+              buf.copy(bigger);
+              wipe(buf);
+              buf = bigger;
+            }
+            buf[len++] = b;
+          }
+        }
+      } finally {
+        if (Buffer.isBuffer(chunk)) wipe(chunk);
+      }
+    };
+    input.on('data', onData);
+  });
+}

@@ -1,0 +1,83 @@
+// Method calls on our object, handled before dbus-next's own dispatcher: we need the sender (for the uid
+// check on every state-changing method) and every reply must be a named error, never a JS stack.
+import { Message, MessageFlag, type MessageBus } from 'dbus-next';
+import type { DaemonControl } from '../daemon/control.js';
+import type { Logger } from '../log/logger.js';
+import { apiError, isExpected, toNamedError } from './errors.js';
+import { introspectionXml, METHODS, type MethodSpec } from './members.js';
+import { INTERFACE, OBJECT_PATH } from './names.js';
+import { withTimeout } from './timeout.js';
+import { checkGuests, checkVolumes } from './validate.js';
+
+type Body = unknown[];
+type Impl = (control: DaemonControl, args: Body) => Promise<Body>;
+
+const IMPL: Record<string, Impl> = {
+  GetStatus: async (c) => [JSON.stringify(c.status())],
+  Plan: async (c) => [JSON.stringify(await c.plan())],
+  Unlock: async (c, [vols]) => {
+    const tickets = await c.unlock(checkVolumes(c.status(), vols as string[]));
+    return [tickets.map((t) => [t.volume, t.askId])];
+  },
+  Lock: async (c, [vol, stop]) => {
+    const [name] = checkVolumes(c.status(), [vol]);
+    await c.lock(name!, Boolean(stop));
+    return [];
+  },
+  StartGuests: async (c, [guests]) => (await c.startGuests(checkGuests(c.status(), guests as string[])), []),
+  StopGuests: async (c, [guests, wait]) => (await c.stopGuests(checkGuests(c.status(), guests as string[]), Boolean(wait)), []),
+  Reload: async (c) => (await c.reload(), []),
+};
+
+async function callerUid(bus: MessageBus, sender: string): Promise<number> {
+  const call = bus.call(
+    new Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'GetConnectionUnixUser', signature: 's', body: [sender] }),
+  );
+  const reply = await withTimeout(call, 5_000, 'the bus (GetConnectionUnixUser)');
+  return Number(reply?.body[0]);
+}
+
+export function createDispatcher(bus: MessageBus, control: DaemonControl, log: Logger): (msg: Message) => boolean {
+  const reply = (msg: Message, m: Message) => {
+    if (!(msg.flags & MessageFlag.NO_REPLY_EXPECTED)) bus.send(m);
+  };
+  const fail = (msg: Message, e: unknown) => {
+    const { name, message } = toNamedError(e);
+    reply(msg, Message.newError(msg as unknown as string, name, message));
+  };
+
+  async function run(msg: Message, member: string, spec: MethodSpec): Promise<void> {
+    try {
+      if (spec.privileged) {
+        const uid = await callerUid(bus, msg.sender);
+        if (uid !== 0) throw apiError('AccessDenied', `${member} changes the host's state and is allowed to root only (caller uid ${uid}); run it with sudo`);
+        log.info({ method: member, uid, args: msg.body }, `D-Bus ${member} called`);
+      }
+      const body = await IMPL[member]!(control, msg.body);
+      reply(msg, Message.newMethodReturn(msg, spec.out.map((a) => a.type).join(''), body));
+    } catch (e) {
+      if (isExpected(e)) log.info({ method: member, err: (e as Error).message }, `D-Bus ${member} refused`);
+      else log.error({ method: member, err: e }, `D-Bus ${member} failed unexpectedly`);
+      fail(msg, e);
+    }
+  }
+
+  return (msg: Message): boolean => {
+    if (msg.path !== OBJECT_PATH) return false;
+    if (msg.interface === 'org.freedesktop.DBus.Introspectable' && msg.member === 'Introspect') {
+      reply(msg, Message.newMethodReturn(msg, 's', [introspectionXml(INTERFACE)]));
+      return true;
+    }
+    // The interface field is optional in a method call; an unknown member falls through to UnknownMethod.
+    if (msg.interface !== undefined && msg.interface !== null && msg.interface !== INTERFACE) return false;
+    const spec = Object.hasOwn(METHODS, msg.member) ? METHODS[msg.member] : undefined;
+    if (!spec) return false;
+    const expected = spec.in.map((a) => a.type).join('');
+    if ((msg.signature || '') !== expected) {
+      fail(msg, apiError('InvalidArgs', `${msg.member} takes arguments of type "${expected}", got "${msg.signature || ''}"`));
+      return true;
+    }
+    void run(msg, msg.member, spec);
+    return true;
+  };
+}
