@@ -2,55 +2,55 @@
 // Values are checked afterwards (resolve-*.ts), where safety problems refuse the file and out-of-range
 // tuning values fall back to their defaults with a warning — a distinction zod has no words for.
 
-import { z } from 'zod';
+import { z } from 'zod/mini';
 
 /** "90s", "2min", "1min30s", or a bare number of seconds. */
 const duration = z.union([z.string(), z.number()]);
 
 export const daemonSchema = z.strictObject({
-  libvirt_uri: z.string().optional(),
-  boot_wait: duration.optional(),
-  shutdown_timeout: duration.optional(),
-  parallel_shutdown: z.number().optional(),
-  parallel_unlock: z.number().optional(),
-  state_dir: z.string().optional(),
+  libvirt_uri: z.optional(z.string()),
+  boot_wait: z.optional(duration),
+  shutdown_timeout: z.optional(duration),
+  parallel_shutdown: z.optional(z.number()),
+  parallel_unlock: z.optional(z.number()),
+  state_dir: z.optional(z.string()),
 });
 
 export const mountSchema = z.strictObject({
   where: z.string(),
-  options: z.string().optional(),
-  type: z.string().optional(),
+  options: z.optional(z.string()),
+  type: z.optional(z.string()),
 });
 
 export const volumeSchema = z.strictObject({
   name: z.string(),
   device: z.string(),
-  uuid: z.string().optional(),
-  keys: z.array(z.string()).optional(),
-  passphrase_group: z.string().optional(),
-  discard: z.boolean().optional(),
-  readonly: z.boolean().optional(),
-  header: z.string().optional(),
-  tries: z.number().optional(),
-  device_timeout: duration.optional(),
-  mount: mountSchema.optional(),
+  uuid: z.optional(z.string()),
+  keys: z.optional(z.array(z.string())),
+  passphrase_group: z.optional(z.string()),
+  discard: z.optional(z.boolean()),
+  readonly: z.optional(z.boolean()),
+  header: z.optional(z.string()),
+  tries: z.optional(z.number()),
+  device_timeout: z.optional(duration),
+  mount: z.optional(mountSchema),
 });
 
 export const guestSchema = z.strictObject({
   name: z.string(),
-  autostart: z.boolean().optional(),
-  after: z.array(z.string()).optional(),
-  delay: duration.optional(),
-  on_timeout: z.enum(['destroy', 'managedsave']).optional(),
-  shutdown_timeout: duration.optional(),
-  volumes: z.array(z.string()).optional(),
+  autostart: z.optional(z.boolean()),
+  after: z.optional(z.array(z.string())),
+  delay: z.optional(duration),
+  on_timeout: z.optional(z.enum(['destroy', 'managedsave'])),
+  shutdown_timeout: z.optional(duration),
+  volumes: z.optional(z.array(z.string())),
 });
 
 /** Top level: the tables themselves are checked one by one, so one bad [[volume]] hides nothing else. */
 export const fileSchema = z.strictObject({
-  daemon: z.record(z.string(), z.unknown()).optional(),
-  volume: z.array(z.record(z.string(), z.unknown())).optional(),
-  guest: z.array(z.record(z.string(), z.unknown())).optional(),
+  daemon: z.optional(z.record(z.string(), z.unknown())),
+  volume: z.optional(z.array(z.record(z.string(), z.unknown()))),
+  guest: z.optional(z.array(z.record(z.string(), z.unknown()))),
 });
 
 export type RawDaemon = z.infer<typeof daemonSchema>;

@@ -1,6 +1,6 @@
 // Turns zod's path-only issues into our problems: the line the key is on, what is wrong in words, and the fix.
 
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import type { Problems } from './problem.js';
 import { EXAMPLES, KNOWN_KEYS } from './schema.js';
 import { closest } from './suggest.js';
@@ -38,7 +38,7 @@ export function keyOf(base: string, path: readonly PropertyKey[]): string {
  * offending keys, so the values that are fine still get their own checks (all problems at once); returns
  * undefined only when a required key is itself the problem.
  */
-export function checkShape<S extends z.ZodType>(
+export function checkShape<S extends z.ZodMiniType>(
   schema: S,
   raw: Record<string, unknown>,
   base: string,
