@@ -191,6 +191,9 @@ export class Daemon implements DaemonControl {
     }
     if (users.length > 0) await this.deps.guests.stop(users.map((g) => g.cfg.name));
     await this.deps.volumes.close(volume, CLOSE_TIMEOUT_MS);
+    // `lock` then `unlock` puts things back: the guests it stopped wait for the volume again.
+    for (const g of users) if (g.cfg.autostart) g.wanted = true;
+    this.changed();
   }
 
   async startGuests(names: string[]): Promise<void> {

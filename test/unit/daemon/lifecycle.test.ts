@@ -231,5 +231,9 @@ describe('daemon lifecycle', () => {
     expect(h.domains.get('office')?.state).toBe('shut-off');
     expect(h.mappings.has('cr_img')).toBe(false);
     expect(h.calls.slice(-2)).toEqual(['unmount cr_img', 'close cr_img']);
+    // …and unlocking it again brings the guest back.
+    expect(daemon.status().guests.find((g) => g.name === 'office')).toMatchObject({ state: 'waiting', waitingFor: ['cr_img'] });
+    await daemon.unlock(['cr_img']);
+    await until(() => h.domains.get('office')?.state === 'running', 'office after unlock');
   });
 });
