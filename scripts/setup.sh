@@ -11,7 +11,7 @@ PACKAGES=(
   # tests: password agents answered for real, a private dbus-daemon, the kernel keyring
   keyutils
   # packaging: the .deb and its checks
-  dpkg-dev lintian groff-base man-db
+  dpkg-dev lintian groff-base groff man-db mandoc rpm fakeroot
   # the lab VM: image build, guest kernel, emulator
   mmdebstrap e2fsprogs qemu-system-x86 qemu-utils gcc binutils
 )

@@ -90,7 +90,7 @@ export function parseConfig(text: string, path: string, opts: LoadOptions = {}):
   if (p.errors.length > 0) throw new ConfigError(sorted);
   const only = <T>(entries: Entry<T>[]): T[] => entries.map((e) => e.value as T);
   return {
-    config: { path, daemon, volumes: only(volumes), guests: only(guests) },
+    config: { path, daemon, keyServer: undefined, volumes: only(volumes), guests: only(guests) },
     warnings: sorted.filter((w) => w.severity === 'warning'),
   };
 }

@@ -47,6 +47,9 @@ export function resolveVolume(raw: RawVolume, base: string, p: Problems, checkOw
     header: header ?? raw.header,
     tries: tuningInt(p, k('tries'), raw.tries, 3, 1, 10),
     deviceTimeoutMs: tuningDuration(p, k('device_timeout'), raw.device_timeout, 90_000, [1000, 86_400_000]),
+    headless: false,
+    tokenTimeoutMs: 30_000,
+    networkTimeoutMs: 60_000,
     mount,
     line: p.lineOf(base),
   };

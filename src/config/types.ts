@@ -16,7 +16,32 @@ export interface DaemonConfig {
 export type KeySourceSpec =
   | { kind: 'keyfile'; path: string }
   | { kind: 'credential'; name: string }
-  | { kind: 'prompt' };
+  | { kind: 'prompt' }
+  /** "token" or "token:TYPE" (systemd-tpm2, systemd-fido2, systemd-pkcs11): cryptsetup --token-only. */
+  | { kind: 'token'; tokenType: string | undefined }
+  /** "clevis" (alias "tang"): clevis luks unlock — Tang, TPM2, sss policies bound with clevis luks bind. */
+  | { kind: 'clevis' }
+  /** "https:URL": a Vault/OpenBao KV v2 style key server; settings in [key_server]. */
+  | { kind: 'https'; url: string };
+
+/** [key_server]: how https: sources authenticate and what they accept. */
+export interface KeyServerConfig {
+  /** PEM bundle the server certificate must chain to; required when any https: source exists. */
+  ca: string;
+  /** Token (Vault/OpenBao X-Vault-Token) read from a root-only file … */
+  tokenFile: string | undefined;
+  /** … or from a systemd credential of the service. */
+  tokenCredential: string | undefined;
+  /** Client certificate authentication (PEM files, the key root-only). */
+  clientCert: string | undefined;
+  clientKey: string | undefined;
+  /** Field of the KV v2 secret's data that holds the key (default "passphrase"). */
+  field: string;
+  connectTimeoutMs: number;
+  timeoutMs: number;
+  /** Reply bodies larger than this are refused (default 64 KiB). */
+  maxBytes: number;
+}
 
 export interface MountConfig {
   where: string;
@@ -39,6 +64,12 @@ export interface VolumeConfig {
   /** Wrong passphrases accepted per prompt before giving up for this boot (until `cryptvm unlock`). */
   tries: number;
   deviceTimeoutMs: number;
+  /** Never ask a human for this volume (drop prompt sources; `cryptvm unlock` still may). */
+  headless: boolean;
+  /** token: how long to wait for the token's device (TPM, FIDO2 key) before falling through. */
+  tokenTimeoutMs: number;
+  /** clevis/https: total time for one source, including waiting for the network with backoff. */
+  networkTimeoutMs: number;
   mount: MountConfig | undefined;
   /** 1-based line of the [[volume]] table in the config file, for messages. */
   line: number;
@@ -63,6 +94,7 @@ export interface GuestConfig {
 export interface Config {
   path: string;
   daemon: DaemonConfig;
+  keyServer: KeyServerConfig | undefined;
   volumes: VolumeConfig[];
   guests: GuestConfig[];
 }

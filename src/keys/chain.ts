@@ -5,7 +5,7 @@
 // would not help, so it propagates to the caller after the key is wiped.
 import type { Logger } from '../log/logger.js';
 import type { KeySourceSpec, VolumeConfig } from '../config/types.js';
-import { errorMessage } from '../errors.js';
+import { CryptvmError, errorMessage } from '../errors.js';
 import { wipe } from '../secret.js';
 import type { PromptBroker } from './broker.js';
 import { CredentialSource } from './credential.js';
@@ -72,6 +72,8 @@ export function buildSources(volume: VolumeConfig, deps: SourceDeps): KeySource[
         return new CredentialSource(spec.name);
       case 'prompt':
         return new PromptSource(deps.broker);
+      default:
+        throw new CryptvmError('Config', `volume ${volume.name}: key source ${spec.kind} is not supported by this build`, { volume: volume.name });
     }
   });
 }

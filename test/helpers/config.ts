@@ -13,6 +13,9 @@ export function volume(name: string, over: Partial<VolumeConfig> = {}): VolumeCo
     header: undefined,
     tries: 3,
     deviceTimeoutMs: 90_000,
+    headless: false,
+    tokenTimeoutMs: 30_000,
+    networkTimeoutMs: 60_000,
     mount: undefined,
     line: 1,
     ...over,
@@ -35,6 +38,7 @@ export function config(volumes: VolumeConfig[], guests: GuestConfig[], daemon: P
       stateDir: '/var/lib/cryptvm',
       ...daemon,
     },
+    keyServer: undefined,
     volumes,
     guests,
   };

@@ -13,7 +13,7 @@ if (!haveAsk) console.warn('SKIPPED broker integration tests: systemd-ask-passwo
 
 function member(name: string, group: string, guests: string[]): KeyContext {
   const { device } = uniqueAskId();
-  const volume: VolumeConfig = { name, device, uuid: undefined, keys: [{ kind: 'prompt' }], passphraseGroup: group, discard: false, readonly: false, header: undefined, tries: 3, deviceTimeoutMs: 1000, mount: undefined, line: 1 };
+  const volume: VolumeConfig = { name, device, uuid: undefined, keys: [{ kind: 'prompt' }], passphraseGroup: group, discard: false, readonly: false, header: undefined, tries: 3, deviceTimeoutMs: 1000, headless: false, tokenTimeoutMs: 30_000, networkTimeoutMs: 60_000, mount: undefined, line: 1 };
   return { volume, device, guests, signal: new AbortController().signal, credentialsDir: undefined };
 }
 

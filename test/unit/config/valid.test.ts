@@ -61,6 +61,7 @@ const expected: Config = {
     parallelUnlock: 0,
     stateDir: '/var/lib/cryptvm',
   },
+  keyServer: undefined,
   volumes: [
     {
       name: 'cr_imap_encr',
@@ -73,6 +74,9 @@ const expected: Config = {
       header: undefined,
       tries: 3,
       deviceTimeoutMs: 90_000,
+      headless: false,
+      tokenTimeoutMs: 30_000,
+      networkTimeoutMs: 60_000,
       mount: undefined,
       line: 7,
     },
@@ -90,6 +94,9 @@ const expected: Config = {
       header: undefined,
       tries: 5,
       deviceTimeoutMs: 90_000,
+      headless: false,
+      tokenTimeoutMs: 30_000,
+      networkTimeoutMs: 60_000,
       mount: { where: '/var/lib/libvirt/images/secure', options: 'noatime', type: 'ext4' },
       line: 14,
     },

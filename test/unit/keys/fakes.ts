@@ -33,7 +33,7 @@ export class FakeAsker implements Asker {
 }
 
 export function volume(name: string, extra: Partial<VolumeConfig> = {}): VolumeConfig {
-  return { name, device: `/dev/vg/${name}`, uuid: undefined, keys: [{ kind: 'prompt' }], passphraseGroup: undefined, discard: false, readonly: false, header: undefined, tries: 3, deviceTimeoutMs: 1000, mount: undefined, line: 1, ...extra };
+  return { name, device: `/dev/vg/${name}`, uuid: undefined, keys: [{ kind: 'prompt' }], passphraseGroup: undefined, discard: false, readonly: false, header: undefined, tries: 3, deviceTimeoutMs: 1000, headless: false, tokenTimeoutMs: 30_000, networkTimeoutMs: 60_000, mount: undefined, line: 1, ...extra };
 }
 
 export function ctx(v: VolumeConfig, guests: string[] = [], signal = new AbortController().signal, credentialsDir?: string): KeyContext {

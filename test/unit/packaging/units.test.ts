@@ -1,0 +1,132 @@
+// The shipped systemd units say what brief §3.1 and §10 require: ordering, restart-vs-stop isolation,
+// readiness, and hardening that leaves cryptsetup, device-mapper, mount and V8 working.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { list, parseUnit, readUnit, REPO, single } from './unit-file.js';
+
+const daemon = readUnit('cryptvm.service');
+const guests = readUnit('cryptvm-guests.service');
+
+describe('unit file reader', () => {
+  it('accumulates repeated keys and splits lists', () => {
+    const u = parseUnit('[Unit]\n# c\nAfter=a b\nAfter=c\n[Service]\nType=notify\n');
+    expect(list(u, 'Unit', 'After')).toEqual(['a', 'b', 'c']);
+    expect(single(u, 'Service', 'Type')).toBe('notify');
+    expect(() => parseUnit('Type=notify\n')).toThrow(/not a unit file line/);
+  });
+});
+
+describe('cryptvm.service', () => {
+  it('is a notify service run by the main process, with the daemon binary and reload by SIGHUP', () => {
+    expect(single(daemon, 'Service', 'Type')).toBe('notify');
+    expect(single(daemon, 'Service', 'NotifyAccess')).toBe('main');
+    expect(single(daemon, 'Service', 'ExecStart')).toBe('/usr/sbin/cryptvmd');
+    expect(single(daemon, 'Service', 'ExecReload')).toBe('/bin/kill -HUP $MAINPID');
+    expect(single(daemon, 'Service', 'Restart')).toBe('on-failure');
+  });
+
+  it('starts before libvirt and after storage and the bus', () => {
+    expect(list(daemon, 'Unit', 'Before')).toEqual(
+      expect.arrayContaining(['libvirtd.service', 'virtqemud.service', 'libvirt-guests.service']),
+    );
+    expect(list(daemon, 'Unit', 'After')).toEqual(
+      expect.arrayContaining(['local-fs.target', 'cryptsetup.target', 'dbus.service']),
+    );
+    expect(list(daemon, 'Unit', 'After')).not.toContain('systemd-udev-settle.service');
+  });
+
+  it('has no dependency that would propagate a restart to libvirt or the guests', () => {
+    for (const key of ['Requires', 'BindsTo', 'PartOf', 'Requisite', 'PropagatesReloadTo', 'ReloadPropagatedFrom']) {
+      expect(list(daemon, 'Unit', key), key).toEqual([]);
+    }
+  });
+
+  it('bounds start and stop, stops only the daemon with SIGTERM, shares the keyring', () => {
+    expect(single(daemon, 'Service', 'TimeoutStartSec')).not.toMatch(/^(0|infinity)$/);
+    expect(single(daemon, 'Service', 'TimeoutStopSec')).toBe('10min');
+    expect(single(daemon, 'Service', 'KillMode')).toBe('mixed');
+    expect(single(daemon, 'Service', 'KeyringMode')).toBe('shared');
+  });
+
+  it('keeps state and runtime directories private', () => {
+    expect(single(daemon, 'Service', 'StateDirectory')).toBe('cryptvm');
+    expect(single(daemon, 'Service', 'StateDirectoryMode')).toBe('0700');
+    expect(single(daemon, 'Service', 'RuntimeDirectory')).toBe('cryptvm');
+    expect(single(daemon, 'Service', 'RuntimeDirectoryMode')).toBe('0700');
+    expect(single(daemon, 'Service', 'UMask')).toBe('0077');
+  });
+
+  it('uses no setting that breaks dm, udev cookies, V8, or mounts visible to libvirt', () => {
+    const forbidden = [
+      'PrivateDevices', 'MemoryDenyWriteExecute', 'PrivateIPC', 'PrivateNetwork', 'PrivateUsers', 'DynamicUser',
+      'User', 'ProtectClock',
+      // each of these gives the service its own mount namespace: the daemon's mounts would not reach the host
+      'ProtectSystem', 'ProtectHome', 'PrivateTmp', 'PrivateMounts', 'ReadWritePaths', 'ReadOnlyPaths',
+      'InaccessiblePaths', 'ProtectKernelTunables', 'ProtectKernelModules', 'ProtectKernelLogs',
+      'ProtectControlGroups', 'ProtectProc', 'ProcSubset', 'ProtectHostname', 'TemporaryFileSystem', 'BindPaths',
+      'MountFlags',
+    ];
+    for (const key of forbidden) expect(daemon.get('Service')?.has(key), key).toBe(false);
+  });
+
+  it('keeps CAP_SYS_ADMIN and the mount system calls, and filters the rest', () => {
+    const caps = list(daemon, 'Service', 'CapabilityBoundingSet');
+    expect(caps).toEqual(expect.arrayContaining(['CAP_SYS_ADMIN', 'CAP_MKNOD', 'CAP_IPC_LOCK']));
+    expect(caps).not.toContain('CAP_SYS_MODULE');
+    expect(caps).not.toContain('CAP_SYS_TIME');
+    expect(list(daemon, 'Service', 'SystemCallFilter')).toEqual(expect.arrayContaining(['@system-service', '@mount']));
+    expect(single(daemon, 'Service', 'SystemCallErrorNumber')).toBe('EPERM');
+    expect(list(daemon, 'Service', 'RestrictAddressFamilies')).toEqual(
+      expect.arrayContaining(['AF_UNIX', 'AF_NETLINK', 'AF_INET', 'AF_INET6']),
+    );
+    expect(single(daemon, 'Service', 'NoNewPrivileges')).toBe('yes');
+  });
+
+  it('comments every hardening exception in the unit itself', () => {
+    const text = readFileSync(resolve(REPO, 'systemd/cryptvm.service'), 'utf8');
+    for (const word of ['PrivateDevices=', 'MemoryDenyWriteExecute=', 'PrivateIPC=', 'PrivateNetwork=',
+      'PrivateUsers=', 'ProtectSystem=', 'ProtectClock=', 'DevicePolicy=']) {
+      expect(text, word).toMatch(new RegExp(`^#.*${word}`, 'm'));
+    }
+  });
+
+  it('is enabled by multi-user.target', () => {
+    expect(list(daemon, 'Install', 'WantedBy')).toEqual(['multi-user.target']);
+    expect(list(daemon, 'Install', 'RequiredBy')).toEqual([]);
+  });
+});
+
+describe('cryptvm-guests.service', () => {
+  it('wants the daemon but never requires or binds to it', () => {
+    expect(list(guests, 'Unit', 'Wants')).toContain('cryptvm.service');
+    for (const key of ['Requires', 'BindsTo', 'PartOf', 'Requisite']) {
+      expect(list(guests, 'Unit', key), key).not.toContain('cryptvm.service');
+    }
+  });
+
+  it('requires virt-guest-shutdown.target as libvirt-guests does', () => {
+    expect(list(guests, 'Unit', 'Requires')).toEqual(['virt-guest-shutdown.target']);
+  });
+
+  it('starts after the daemon, libvirt and its sockets, so it stops before them', () => {
+    expect(list(guests, 'Unit', 'After')).toEqual(
+      expect.arrayContaining([
+        'cryptvm.service', 'libvirtd.service', 'virtqemud.service', 'libvirtd.socket', 'virtqemud.socket',
+        'virt-guest-shutdown.target', 'network.target',
+      ]),
+    );
+    expect(list(guests, 'Unit', 'Before')).toEqual([]);
+  });
+
+  it('is a remain-after-exit oneshot that asks the daemon to start and stop guests', () => {
+    expect(single(guests, 'Service', 'Type')).toBe('oneshot');
+    expect(single(guests, 'Service', 'RemainAfterExit')).toBe('yes');
+    // "-": a failed start must leave the unit active, or its ExecStop would not run at shutdown
+    expect(single(guests, 'Service', 'ExecStart')).toBe('-/usr/bin/cryptvm guests start');
+    expect(single(guests, 'Service', 'ExecStop')).toBe('/usr/bin/cryptvm guests stop --wait');
+    expect(single(guests, 'Service', 'TimeoutStopSec')).toMatch(/^\d+(min|s|h)$/);
+    expect(single(guests, 'Service', 'StandardOutput')).toBe('journal');
+    expect(list(guests, 'Install', 'WantedBy')).toEqual(['multi-user.target']);
+  });
+});
