@@ -40,6 +40,8 @@ export class Daemon implements DaemonControl {
   private listeners = new Set<(e: ChangeEvent) => void>();
   private lastStatus = '';
   private readonly stopping = new AbortController();
+  /** `guests start` asked before READY=1: applied right after it (libvirt may not be asked earlier). */
+  private earlyWant: string[] | undefined;
 
   constructor(
     private config: Config,
@@ -78,7 +80,9 @@ export class Daemon implements DaemonControl {
   /** After READY=1 libvirt may be used. On a restart with cryptvm-guests active, adopt the running guests. */
   private async afterReady(): Promise<void> {
     const active = await this.deps.units?.activeState(this.deps.guestsUnit).catch(() => 'unknown');
-    if (active === 'active') await this.goLive();
+    if (active === 'active' || this.earlyWant) await this.goLive();
+    if (this.earlyWant) this.deps.guests.want(this.earlyWant);
+    this.earlyWant = undefined;
   }
 
   private async goLive(): Promise<void> {
@@ -169,7 +173,12 @@ export class Daemon implements DaemonControl {
     const targets = names.length > 0 ? names.map((n) => this.deps.volumes.mustGet(n)) : [...this.deps.volumes.records.values()].filter((r) => r.phase !== 'open');
     for (const r of targets) {
       if (r.phase === 'open') throw new CryptvmError('InvalidArgs', `volume ${r.cfg.name} is already open`, { volume: r.cfg.name });
-      if (r.phase === 'failed') throw new CryptvmError('Failed', `volume ${r.cfg.name} cannot be unlocked: ${r.error ?? 'failed'}`, { volume: r.cfg.name });
+      if (r.phase === 'failed') {
+        // Try again from the start (the device may have appeared, a conflicting mapping may be gone).
+        r.phase = 'locked';
+        r.device = undefined;
+        r.error = undefined;
+      }
       void this.deps.volumes.ensureOpen(r.cfg.name, true);
     }
     const tickets: UnlockTicket[] = [];
@@ -198,6 +207,11 @@ export class Daemon implements DaemonControl {
 
   async startGuests(names: string[]): Promise<void> {
     for (const n of names) this.deps.guests.mustGet(n);
+    if (this.phase !== 'ready') {
+      // Asking libvirt now would socket-activate libvirtd, whose start waits for our READY=1: a deadlock.
+      this.earlyWant = names.length === 0 || this.earlyWant?.length === 0 ? [] : [...(this.earlyWant ?? []), ...names];
+      return;
+    }
     await this.goLive();
     this.deps.guests.want(names);
   }

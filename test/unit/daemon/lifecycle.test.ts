@@ -132,6 +132,20 @@ describe('daemon lifecycle', () => {
     expect(h.calls.some((c) => c.startsWith('list') || c.startsWith('start'))).toBe(false);
   });
 
+  it('`guests start` before READY waits for READY instead of waking libvirtd (which would deadlock)', async () => {
+    const h = host();
+    const prompt = new TestSource('prompt');
+    const { daemon } = setup(lab(), h, { cr_imap: [prompt], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] });
+    const booted = daemon.boot();
+    await until(() => prompt.isWaiting, 'the prompt');
+    await daemon.startGuests(['web']); // the fake host throws on any libvirt call before READY
+    expect(h.calls.some((c) => c.startsWith('start'))).toBe(false);
+    prompt.answer('typed');
+    await booted;
+    await until(() => h.domains.get('web')?.state === 'running', 'web after READY');
+    expect(h.domains.get('imap')?.state).toBe('shut-off');
+  });
+
   it('a wrong passphrase is asked again; tries are bounded', async () => {
     const h = host();
     const prompt = new TestSource('prompt');
