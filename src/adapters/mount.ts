@@ -29,13 +29,39 @@ export function parseMountinfo(text: string): MountEntry[] {
 }
 
 const norm = (p: string): string => resolve(p);
+
+export function systemdMountArgs(source: string, where: string, opts: { options?: string; type?: string }, before: string): string[] {
+  return [
+    '--no-ask-password',
+    '--collect',
+    `--property=Before=${before}`,
+    ...(opts.type ? [`--type=${opts.type}`] : []),
+    ...(opts.options ? [`--options=${opts.options}`] : []),
+    source,
+    where,
+  ];
+}
 const TIMEOUT_MS = 30_000;
+
+export interface MountsOptions {
+  procRoot?: string;
+  /**
+   * Under systemd, mount through PID 1 (`systemd-mount`) as a transient mount unit ordered Before= this unit.
+   * A plain mount(8) becomes a mount unit with no ordering, which systemd tries to unmount at the very start of
+   * shutdown, while the guests whose images live there still run ("Failed unmounting …"). Ordered before
+   * cryptvm.service, it is stopped only after the daemon has unmounted it itself (with umount(8), so that
+   * stop job never waits on us).
+   */
+  systemdBefore?: string;
+}
 
 export class Mounts {
   private readonly proc: string;
+  private readonly systemdBefore: string | undefined;
 
-  constructor(roots: { procRoot?: string } = {}, private readonly runner?: Runner) {
+  constructor(roots: MountsOptions = {}, private readonly runner?: Runner) {
     this.proc = roots.procRoot ?? '/proc';
+    this.systemdBefore = roots.systemdBefore;
   }
 
   entries(): MountEntry[] {
@@ -64,8 +90,9 @@ export class Mounts {
     } catch (cause) {
       throw new CryptvmError('Failed', `cannot create mount point ${where}: ${String(cause)} — check the parent directory`, { cause });
     }
-    const args = [...(opts.type ? ['-t', opts.type] : []), ...(opts.options ? ['-o', opts.options] : []), source, where];
-    const r = await this.run('mount', args, `mount ${source} on ${where}`);
+    const r = this.systemdBefore
+      ? await this.run('systemd-mount', systemdMountArgs(source, where, opts, this.systemdBefore), `mount ${source} on ${where}`)
+      : await this.run('mount', [...(opts.type ? ['-t', opts.type] : []), ...(opts.options ? ['-o', opts.options] : []), source, where], `mount ${source} on ${where}`);
     if (r.exitCode !== 0) throw failure(`mount ${source} on ${where}`, r, 'check the filesystem (fsck), type and options');
     return 'mounted';
   }

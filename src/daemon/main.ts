@@ -1,6 +1,7 @@
 // cryptvmd: the composition root. Builds the adapters, the managers and the daemon, owns the process
 // lifecycle (signals, exit codes). Everything interesting lives in daemon.ts, volumes.ts and guests.ts.
 import dbus from 'dbus-next';
+import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ExecaRunner } from '../adapters/exec.js';
 import { Cryptsetup } from '../adapters/cryptsetup.js';
@@ -76,7 +77,7 @@ async function main(): Promise<number> {
     cryptsetup,
     dm,
     devices: new Devices(),
-    mounts: new Mounts({}, runner),
+    mounts: new Mounts(existsSync('/run/systemd/system') ? { systemdBefore: 'cryptvm.service' } : {}, runner),
     sources: (v, forcePrompt) => {
       const s = buildSources(v, { broker });
       if (forcePrompt && !v.keys.some((k) => k.kind === 'prompt')) s.push(new PromptSource(broker));

@@ -97,3 +97,18 @@ describe('Mounts.mount / unmount', () => {
     });
   });
 });
+
+describe('systemdMountArgs', () => {
+  it('orders the transient mount unit before the daemon and passes type and options', async () => {
+    const { systemdMountArgs } = await import('../../../src/adapters/mount.js');
+    expect(systemdMountArgs('/dev/mapper/cr_images', '/var/lib/libvirt/images/secure', { options: 'noatime', type: 'ext4' }, 'cryptvm.service')).toEqual([
+      '--no-ask-password',
+      '--collect',
+      '--property=Before=cryptvm.service',
+      '--type=ext4',
+      '--options=noatime',
+      '/dev/mapper/cr_images',
+      '/var/lib/libvirt/images/secure',
+    ]);
+  });
+});
