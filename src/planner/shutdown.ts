@@ -13,13 +13,18 @@ export function planGuestStops(config: Config, guests: readonly ObservedGuest[],
   const names = config.guests.map((g) => g.name);
   const deps = new Map<string, string[]>();
   for (const g of config.guests) {
-    for (const pred of g.after) deps.set(pred, [...(deps.get(pred) ?? []), g.name]);
+    for (const pred of g.after) {
+      const list = deps.get(pred);
+      if (list) list.push(g.name);
+      else deps.set(pred, [g.name]);
+    }
   }
   const result = topoLayers(names, deps);
   // The config loader refuses cycles, so this cannot happen with a validated config; stay safe anyway.
   const layers = 'cycle' in result ? [names] : result.layers;
   // Guests libvirt runs that the config no longer names (after a reload) go first, alone in their layer.
-  const unknown = [...active].filter((n) => !names.includes(n));
+  const known = new Set(names);
+  const unknown = [...active].filter((n) => !known.has(n));
   return [unknown, ...layers.map((l) => l.filter((n) => active.has(n)))].filter((l) => l.length > 0);
 }
 
@@ -33,10 +38,19 @@ export interface ClosePlan {
 export function planCloses(volumes: readonly ObservedVolume[], guests: readonly ObservedGuest[], only?: ReadonlySet<string>): ClosePlan {
   const close: string[] = [];
   const held = new Map<string, string[]>();
+  const usersOf = new Map<string, string[]>();
+  for (const g of guests) {
+    if (g.run === 'shut-off' || g.run === 'missing') continue;
+    for (const v of g.volumes) {
+      const list = usersOf.get(v);
+      if (list) list.push(g.name);
+      else usersOf.set(v, [g.name]);
+    }
+  }
   for (const v of volumes) {
     if (v.phase !== 'open' || (only && !only.has(v.name))) continue;
-    const users = guests.filter((g) => g.run !== 'shut-off' && g.run !== 'missing' && g.volumes.includes(v.name)).map((g) => g.name);
-    if (users.length > 0) held.set(v.name, users);
+    const users = usersOf.get(v.name);
+    if (users) held.set(v.name, users);
     else close.push(v.name);
   }
   return { close, held };

@@ -1,0 +1,168 @@
+// https:URL — a key from a Vault/OpenBao KV v2 style key server: `GET <url>` (the full
+// …/v1/<mount>/data/<path>) answers {"data":{"data":{"<field>":"<value>"},"metadata":{…}}}.
+// The key is the field's value as its UTF-8 bytes, byte-exact (spaces and newlines inside are part of it).
+// Exception: a field whose name ends in "_b64" holds base64, decoded to raw bytes (for binary key files).
+// Auth: X-Vault-Token from [key_server] token_file (root-only) or a systemd credential, and/or a TLS client
+// certificate. TLS, deadlines and the size cap live in adapters/https-client.ts.
+//
+// Secret hygiene, honestly: the token and body are read into Buffers and wiped, but Node's http API takes
+// header values as strings and JSON.parse makes strings; those cannot be zeroed and live until the GC
+// reclaims them. We keep them to the smallest scope (one attempt) and never log, return or throw them.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KeyServerConfig } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import { httpsGet, HttpsFailure, type HttpsReply } from '../adapters/https/client.js';
+import { wipe } from '../secret.js';
+import { readSecretFile } from './read-secret.js';
+import { extractField } from '../adapters/https/kv.js';
+import { backoffDelays, sleep } from '../adapters/https/retry.js';
+import type { KeyAttempt, KeyContext, KeySource } from './types.js';
+
+export interface HttpsSourceDeps {
+  log?: Logger;
+  /** Backoff between retries; default 500 ms doubling to 5 s. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+type Step<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+export class HttpsSource implements KeySource {
+  readonly label: string;
+  private readonly url: URL;
+  private readonly where: string;
+
+  constructor(url: string, private readonly server: KeyServerConfig, private readonly deps: HttpsSourceDeps = {}) {
+    this.url = new URL(url);
+    // Neither the query nor user:password@ belongs in labels, logs or reasons.
+    this.where = `${this.url.origin}${this.url.pathname}`;
+    this.label = `https:${this.where}`;
+  }
+
+  async get(ctx: KeyContext): Promise<KeyAttempt> {
+    const fail = (reason: string): KeyAttempt => ({ kind: 'unavailable', source: this.label, reason });
+    if (this.url.protocol !== 'https:') return fail(`${this.url.protocol} is not allowed: the key server URL must start with https://`);
+    const creds = await this.credentials(ctx);
+    if (!creds.ok) return fail(creds.reason);
+    try {
+      const reply = await this.fetchWithRetry(ctx, creds.value);
+      if (!reply.ok) return fail(reply.reason);
+      try {
+        const key = this.interpret(reply.value);
+        return key.ok ? { kind: 'key', key: key.value, source: this.label } : fail(key.reason);
+      } finally {
+        wipe(reply.value.body);
+      }
+    } finally {
+      wipe(creds.value.token);
+      wipe(creds.value.key);
+    }
+  }
+
+  private async fetchWithRetry(ctx: KeyContext, c: Credentials): Promise<Step<HttpsReply>> {
+    const deadline = Date.now() + ctx.volume.networkTimeoutMs;
+    const delays = backoffDelays(this.deps.initialBackoffMs ?? 500, this.deps.maxBackoffMs ?? 5000);
+    for (let attempt = 1; ; attempt++) {
+      const left = deadline - Date.now();
+      let why: string;
+      try {
+        const reply = await this.once(ctx, c, Math.max(1, Math.min(this.server.timeoutMs, left)));
+        if (reply.status < 500) return { ok: true, value: reply };
+        why = `HTTP ${reply.status}`;
+        wipe(reply.body);
+      } catch (e) {
+        if (!(e instanceof HttpsFailure)) throw e;
+        if (e.kind === 'aborted') return { ok: false, reason: 'cancelled' };
+        if (!e.retry) return { ok: false, reason: e.message };
+        why = e.message;
+      }
+      const wait = delays.next().value as number;
+      if (Date.now() + wait >= deadline) {
+        return { ok: false, reason: `gave up after ${attempt} attempts in ${ctx.volume.networkTimeoutMs} ms (network_timeout); last: ${why}` };
+      }
+      this.deps.log?.debug({ volume: ctx.volume.name, source: this.label, attempt, retryInMs: wait, why }, 'key server not reachable yet, retrying');
+      if (!(await sleep(wait, ctx.signal))) return { ok: false, reason: 'cancelled' };
+    }
+  }
+
+  private async once(ctx: KeyContext, c: Credentials, timeoutMs: number): Promise<HttpsReply> {
+    // The one string copy of the token: built here, gone with this frame (see the note at the top).
+    const headers = c.token ? { 'X-Vault-Token': c.token.toString('latin1') } : undefined;
+    return httpsGet(this.url, {
+      ca: c.ca,
+      cert: c.cert,
+      key: c.key,
+      headers,
+      connectTimeoutMs: Math.min(this.server.connectTimeoutMs, timeoutMs),
+      timeoutMs,
+      maxBytes: this.server.maxBytes,
+      signal: ctx.signal,
+    });
+  }
+
+  private interpret(reply: HttpsReply): Step<Buffer> {
+    const { status } = reply;
+    const path = this.url.pathname;
+    if (status === 403) return { ok: false, reason: `key server refused the token (HTTP 403) — check the token's policy for ${path}` };
+    if (status === 401) return { ok: false, reason: `key server wants authentication (HTTP 401) — set token_file, token_credential or client_cert in [key_server]` };
+    if (status === 404) return { ok: false, reason: `no secret at ${path} (HTTP 404) — check the mount and path (KV v2 URLs look like /v1/<mount>/data/<path>)` };
+    if (status >= 300 && status < 400) return { ok: false, reason: `key server redirected (HTTP ${status}); redirects are not followed — configure the final URL` };
+    if (status !== 200) return { ok: false, reason: `key server answered HTTP ${status}` };
+    return extractField(reply.body, this.server.field);
+  }
+
+  private async credentials(ctx: KeyContext): Promise<Step<Credentials>> {
+    const s = this.server;
+    const ca = await readPublic(s.ca, 'ca');
+    if (!ca.ok) return ca;
+    const cert = s.clientCert ? await readPublic(s.clientCert, 'client_cert') : undefined;
+    if (cert && !cert.ok) return cert;
+    let key: Buffer | undefined;
+    if (s.clientKey) {
+      const r = await readSecretFile(s.clientKey, { strictOwnership: true });
+      if (!r.ok) return { ok: false, reason: `client key: ${r.reason}` };
+      key = r.data;
+    }
+    const token = await this.token(ctx);
+    if (!token.ok) {
+      wipe(key);
+      return token;
+    }
+    return { ok: true, value: { ca: ca.value, cert: cert?.value, key, token: token.value } };
+  }
+
+  private async token(ctx: KeyContext): Promise<Step<Buffer | undefined>> {
+    const s = this.server;
+    let r;
+    if (s.tokenFile) r = await readSecretFile(s.tokenFile, { strictOwnership: true });
+    else if (s.tokenCredential) {
+      if (!ctx.credentialsDir) return { ok: false, reason: `token credential '${s.tokenCredential}': $CREDENTIALS_DIRECTORY is not set — add LoadCredential=${s.tokenCredential}:/path to cryptvm.service` };
+      r = await readSecretFile(join(ctx.credentialsDir, s.tokenCredential), { strictOwnership: false });
+    } else return { ok: true, value: undefined };
+    if (!r.ok) return { ok: false, reason: `token: ${r.reason}` };
+    // Strip exactly one trailing newline (echo > file); view, not copy, so wiping r.data wipes it.
+    const end = r.data[r.data.length - 1] === 0x0a ? r.data.length - 1 : r.data.length;
+    const token = r.data.subarray(0, end);
+    if (token.length === 0 || !token.every((b) => b > 0x20 && b < 0x7f)) {
+      wipe(r.data);
+      return { ok: false, reason: 'token: empty or contains characters not allowed in an HTTP header (whitespace, control or non-ASCII bytes)' };
+    }
+    return { ok: true, value: token };
+  }
+}
+
+interface Credentials {
+  ca: Buffer;
+  cert: Buffer | undefined;
+  key: Buffer | undefined;
+  token: Buffer | undefined;
+}
+
+async function readPublic(path: string, setting: string): Promise<Step<Buffer>> {
+  try {
+    return { ok: true, value: await readFile(path) };
+  } catch (e) {
+    return { ok: false, reason: `cannot read ${setting} ${path} from [key_server]: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+  }
+}
