@@ -16,7 +16,7 @@ import { newRecord, type VolumeRecord } from './volume-state.js';
 export interface VolumeDeps {
   cryptsetup: Pick<Cryptsetup, 'isLuks' | 'luksUuid' | 'metadata' | 'unlockCost' | 'open' | 'close'>;
   dm: Pick<DeviceMapper, 'findMapping' | 'isMappingOf' | 'holders'>;
-  devices: Pick<Devices, 'waitFor'>;
+  devices: Pick<Devices, 'waitFor' | 'linkPath'>;
   mounts: Pick<Mounts, 'isMounted' | 'mount' | 'unmount' | 'usersOf'>;
   /** Key sources for a volume (forcePrompt: `cryptvm unlock` adds a prompt when the chain has none). */
   sources(volume: VolumeConfig, forcePrompt: boolean): KeySource[];
@@ -63,7 +63,8 @@ export class VolumeManager {
       const device = r.device as string;
       const cfg = r.cfg;
       const result = await unlockWithChain(
-        { volume: cfg, device, guests: this.deps.guestsOf(cfg.name), signal: r.abort.signal, credentialsDir: process.env.CREDENTIALS_DIRECTORY },
+        // The prompt's Id names the device as configured (cryptsetup:/dev/volgrp4/lv…), not /dev/dm-N.
+        { volume: cfg, device: this.deps.devices.linkPath(cfg.device), guests: this.deps.guestsOf(cfg.name), signal: r.abort.signal, credentialsDir: process.env.CREDENTIALS_DIRECTORY },
         this.deps.sources(cfg, forcePrompt),
         (key) => this.pbkdf.use(() => cryptsetup.open(device, cfg.name, key, { header: cfg.header, discard: cfg.discard, readonly: cfg.readonly, signal: r.abort.signal })),
         log,

@@ -108,6 +108,7 @@ export class FakeHost {
   };
 
   readonly devices = {
+    linkPath: (spec: string) => spec,
     waitFor: async (spec: string) => {
       if (!this.disks.has(spec)) throw new Error(`unexpected waitFor(${spec})`);
       return spec;
