@@ -9,7 +9,7 @@ PACKAGES=(
   # unit under test: what cryptvmd runs in production
   cryptsetup-bin dmsetup systemd dbus-daemon libvirt-clients libvirt-daemon mount util-linux libglib2.0-bin
   # tests: password agents answered for real, a private dbus-daemon, the kernel keyring
-  keyutils
+  keyutils tang clevis clevis-luks jose socat curl openssl
   # packaging: the .deb and its checks
   dpkg-dev lintian groff-base groff man-db mandoc rpm fakeroot
   # the lab VM: image build, guest kernel, emulator

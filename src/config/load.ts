@@ -9,8 +9,9 @@ import { locateLines } from './locate.js';
 import { ConfigError, type ConfigProblem, Problems } from './problem.js';
 import { resolveDaemon } from './resolve-daemon.js';
 import { resolveGuest } from './resolve-guest.js';
+import { resolveKeyServer } from './resolve-key-server.js';
 import { resolveVolume } from './resolve-volume.js';
-import { daemonSchema, fileSchema, guestSchema, volumeSchema } from './schema.js';
+import { daemonSchema, fileSchema, guestSchema, keyServerSchema, volumeSchema } from './schema.js';
 import type { Config, GuestConfig, VolumeConfig } from './types.js';
 import { checkShape } from './zod-issues.js';
 
@@ -55,6 +56,17 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   return parseConfig(text, path, opts);
 }
 
+/** Line of the first https: key source (0 when none): where a missing [key_server] is reported. */
+function firstHttpsLine(volumes: Entry<VolumeConfig>[], raw: Record<string, unknown>[], p: Problems): number {
+  for (const [n, { base, value }] of volumes.entries()) {
+    if (!value?.keys.some((s) => s.kind === 'https')) continue;
+    const entries = raw[n]?.keys;
+    const i = Array.isArray(entries) ? entries.findIndex((e) => typeof e === 'string' && e.startsWith('https:')) : -1;
+    return p.lineOf(`${base}.keys[${i}]`) || p.lineOf(base);
+  }
+  return 0;
+}
+
 export function parseConfig(text: string, path: string, opts: LoadOptions = {}): LoadResult {
   const checkOwnership = opts.checkOwnership ?? isRoot();
   let raw: Record<string, unknown>;
@@ -83,6 +95,8 @@ export function parseConfig(text: string, path: string, opts: LoadOptions = {}):
     const name = typeof t.name === 'string' ? t.name : undefined;
     return { base, name, value: shaped && resolveGuest(shaped, base, p, daemon.shutdownTimeoutMs) };
   });
+  const rawServer = top.key_server && (checkShape(keyServerSchema, top.key_server, 'key_server', 'key_server', p) ?? {});
+  const keyServer = resolveKeyServer(rawServer, firstHttpsLine(volumes, top.volume ?? [], p), p, checkOwnership);
   checkVolumes(p, volumes);
   checkGuests(p, guests, volumes.flatMap((v) => (v.name === undefined ? [] : [v.name])));
 
@@ -90,7 +104,7 @@ export function parseConfig(text: string, path: string, opts: LoadOptions = {}):
   if (p.errors.length > 0) throw new ConfigError(sorted);
   const only = <T>(entries: Entry<T>[]): T[] => entries.map((e) => e.value as T);
   return {
-    config: { path, daemon, keyServer: undefined, volumes: only(volumes), guests: only(guests) },
+    config: { path, daemon, keyServer, volumes: only(volumes), guests: only(guests) },
     warnings: sorted.filter((w) => w.severity === 'warning'),
   };
 }

@@ -35,21 +35,29 @@ export function resolveVolume(raw: RawVolume, base: string, p: Problems, checkOw
     options: raw.mount.options ?? '',
     type: raw.mount.type === '' ? undefined : raw.mount.type,
   };
+  const headless = raw.headless ?? false;
+  if (headless && raw.keys === undefined) {
+    const msg = 'headless volume has no keys, and the default "prompt" is refused for it';
+    p.error(k('headless'), msg, 'list its key sources, e.g. keys = ["token", "clevis"]');
+  }
+  const keys = raw.keys === undefined && headless ? [] : parseKeys(p, k('keys'), raw.keys ?? ['prompt'], { volume: name, checkOwnership, headless });
   if (mount?.where === '/') p.error(k('mount.where'), 'cannot mount over /', 'mount it on its own directory');
   return {
     name,
     device: raw.device,
     uuid: raw.uuid?.toLowerCase(),
-    keys: parseKeys(p, k('keys'), raw.keys ?? ['prompt'], name, checkOwnership),
+    keys,
     passphraseGroup: raw.passphrase_group,
     discard: raw.discard ?? false,
     readonly: raw.readonly ?? false,
     header: header ?? raw.header,
     tries: tuningInt(p, k('tries'), raw.tries, 3, 1, 10),
     deviceTimeoutMs: tuningDuration(p, k('device_timeout'), raw.device_timeout, 90_000, [1000, 86_400_000]),
-    headless: false,
-    tokenTimeoutMs: 30_000,
-    networkTimeoutMs: 60_000,
+    headless,
+    // A TPM answers in well under a second; FIDO2 keys wait for a touch, so the default allows for a human.
+    tokenTimeoutMs: tuningDuration(p, k('token_timeout'), raw.token_timeout, 30_000, [1000, 3_600_000]),
+    // Includes waiting for the network at boot (backed-off retries), so generous by default.
+    networkTimeoutMs: tuningDuration(p, k('network_timeout'), raw.network_timeout, 60_000, [1000, 86_400_000]),
     mount,
     line: p.lineOf(base),
   };

@@ -33,7 +33,22 @@ export const volumeSchema = z.strictObject({
   header: z.optional(z.string()),
   tries: z.optional(z.number()),
   device_timeout: z.optional(duration),
+  headless: z.optional(z.boolean()),
+  token_timeout: z.optional(duration),
+  network_timeout: z.optional(duration),
   mount: z.optional(mountSchema),
+});
+
+export const keyServerSchema = z.strictObject({
+  ca: z.optional(z.string()),
+  token_file: z.optional(z.string()),
+  token_credential: z.optional(z.string()),
+  client_cert: z.optional(z.string()),
+  client_key: z.optional(z.string()),
+  field: z.optional(z.string()),
+  connect_timeout: z.optional(duration),
+  timeout: z.optional(duration),
+  max_bytes: z.optional(z.number()),
 });
 
 export const guestSchema = z.strictObject({
@@ -49,18 +64,21 @@ export const guestSchema = z.strictObject({
 /** Top level: the tables themselves are checked one by one, so one bad [[volume]] hides nothing else. */
 export const fileSchema = z.strictObject({
   daemon: z.optional(z.record(z.string(), z.unknown())),
+  key_server: z.optional(z.record(z.string(), z.unknown())),
   volume: z.optional(z.array(z.record(z.string(), z.unknown()))),
   guest: z.optional(z.array(z.record(z.string(), z.unknown()))),
 });
 
 export type RawDaemon = z.infer<typeof daemonSchema>;
 export type RawVolume = z.infer<typeof volumeSchema>;
+export type RawKeyServer = z.infer<typeof keyServerSchema>;
 export type RawGuest = z.infer<typeof guestSchema>;
 
 /** Valid keys by table, for "did you mean" and the list shown when nothing is close. */
 export const KNOWN_KEYS: Record<string, string[]> = {
   '': Object.keys(fileSchema.shape),
   daemon: Object.keys(daemonSchema.shape),
+  key_server: Object.keys(keyServerSchema.shape),
   volume: Object.keys(volumeSchema.shape),
   'volume.mount': Object.keys(mountSchema.shape),
   guest: Object.keys(guestSchema.shape),
@@ -76,6 +94,7 @@ export const EXAMPLES: Record<string, string> = {
   after: 'after = ["…"]',
   volumes: 'volumes = ["…"]',
   daemon: '[daemon]',
+  key_server: '[key_server]',
   volume: '[[volume]] (double brackets)',
   guest: '[[guest]] (double brackets)',
 };

@@ -72,8 +72,9 @@ function report(issue: Issue, raw: unknown, base: string, table: string, problem
         // At the top, a plain value is a key that lost its table header, not a misspelled table.
         const v = (raw as Record<string, unknown>)[k];
         if (where === '' && (typeof v !== 'object' || v instanceof Date)) {
-          const table = ['daemon', 'volume', 'guest'].find((t) => KNOWN_KEYS[t]?.includes(k));
-          const fix = table ? `move it under ${table === 'daemon' ? '[daemon]' : `a [[${table}]]`}` : 'remove it';
+          const table = ['daemon', 'key_server', 'volume', 'guest'].find((t) => KNOWN_KEYS[t]?.includes(k));
+          const single = table === 'daemon' || table === 'key_server';
+          const fix = table ? `move it under ${single ? `[${table}]` : `a [[${table}]]`}` : 'remove it';
           problems.error(k, `key "${k}" is outside any table`, fix);
           continue;
         }

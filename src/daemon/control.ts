@@ -18,6 +18,8 @@ export interface VolumeStatus {
   state: VolumePhase;
   /** Which key source opened it ('keyfile:/etc/…', 'credential:x', 'prompt', 'adopted'). */
   keySource: string | undefined;
+  /** Why the sources before keySource did not open it (e.g. 'clevis: tang server … unreachable for 60s'). */
+  skipped: string[];
   /** Mount point when the volume has a filesystem mounted by cryptvm. */
   mount: string | undefined;
   mounted: boolean;

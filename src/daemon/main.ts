@@ -18,6 +18,9 @@ import { startApi } from '../dbus/service.js';
 import { PromptBroker } from '../keys/broker.js';
 import { buildSources } from '../keys/chain.js';
 import { PromptSource } from '../keys/prompt.js';
+import { KeyslotHints } from '../keys/hints.js';
+import { CryptsetupToken } from '../adapters/cryptsetup-token.js';
+import { Clevis } from '../adapters/clevis.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { errorMessage } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -73,13 +76,18 @@ async function main(): Promise<number> {
     },
   };
   const broker = new PromptBroker(asker, { log });
+  const hints = new KeyslotHints(config.daemon.stateDir, log);
+  await hints.load();
+  const token = { cryptsetup, opener: new CryptsetupToken(runner) };
+  const clevis = { clevis: new Clevis(runner), log };
   const volumes: VolumeManager = new VolumeManager({
     cryptsetup,
     dm,
     devices: new Devices(),
+    hints,
     mounts: new Mounts(existsSync('/run/systemd/system') ? { systemdBefore: 'cryptvm.service' } : {}, runner),
     sources: (v, forcePrompt) => {
-      const s = buildSources(v, { broker });
+      const s = buildSources(v, { broker, token, clevis, https: { server: (daemon?.currentConfig() ?? config).keyServer, log } });
       if (forcePrompt && !v.keys.some((k) => k.kind === 'prompt')) s.push(new PromptSource(broker));
       return s;
     },

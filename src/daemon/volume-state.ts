@@ -8,6 +8,8 @@ export interface VolumeRecord {
   phase: VolumePhase;
   device: string | undefined;
   keySource: string | undefined;
+  /** Why sources before keySource did not open it. */
+  skipped: string[];
   mounted: boolean;
   error: string | undefined;
   cost: UnlockCost | undefined;
@@ -22,6 +24,7 @@ export function newRecord(cfg: VolumeConfig): VolumeRecord {
     phase: 'locked',
     device: undefined,
     keySource: undefined,
+    skipped: [],
     mounted: false,
     error: undefined,
     cost: undefined,
@@ -37,6 +40,7 @@ export function toStatus(r: VolumeRecord, extra: { guests: string[]; holders: st
     resolvedDevice: r.device,
     state: r.phase,
     keySource: r.keySource,
+    skipped: r.skipped,
     mount: r.cfg.mount?.where,
     mounted: r.mounted,
     holders: extra.holders,

@@ -10,11 +10,14 @@ import type { Devices } from '../adapters/devices.js';
 import type { Mounts } from '../adapters/mount.js';
 import type { KeySource } from '../keys/types.js';
 import { unlockWithChain } from '../keys/chain.js';
+import { tryWithHint, type KeyslotHints } from '../keys/hints.js';
 import { Semaphore } from './semaphore.js';
 import { newRecord, type VolumeRecord } from './volume-state.js';
 
 export interface VolumeDeps {
-  cryptsetup: Pick<Cryptsetup, 'isLuks' | 'luksUuid' | 'metadata' | 'unlockCost' | 'open' | 'close'>;
+  cryptsetup: Pick<Cryptsetup, 'isLuks' | 'luksUuid' | 'metadata' | 'unlockCost' | 'open' | 'openDetailed' | 'close'>;
+  /** Remembered keyslots per (volume, source): one PBKDF run instead of one per slot. */
+  hints?: KeyslotHints;
   dm: Pick<DeviceMapper, 'findMapping' | 'isMappingOf' | 'holders'>;
   devices: Pick<Devices, 'waitFor' | 'linkPath'>;
   mounts: Pick<Mounts, 'isMounted' | 'mount' | 'unmount' | 'usersOf'>;
@@ -62,11 +65,25 @@ export class VolumeManager {
       const { cryptsetup } = this.deps;
       const device = r.device as string;
       const cfg = r.cfg;
+      const opts = { header: cfg.header, discard: cfg.discard, readonly: cfg.readonly, signal: r.abort.signal, volume: cfg.name };
+      const hints = this.deps.hints;
       const result = await unlockWithChain(
-        // The prompt's Id names the device as configured (cryptsetup:/dev/volgrp4/lv…), not /dev/dm-N.
-        { volume: cfg, device: this.deps.devices.linkPath(cfg.device), guests: this.deps.guestsOf(cfg.name), signal: r.abort.signal, credentialsDir: process.env.CREDENTIALS_DIRECTORY },
+        {
+          volume: cfg,
+          // The prompt's Id names the device as configured (cryptsetup:/dev/volgrp4/lv…), not /dev/dm-N.
+          device: this.deps.devices.linkPath(cfg.device),
+          guests: this.deps.guestsOf(cfg.name),
+          signal: r.abort.signal,
+          credentialsDir: process.env.CREDENTIALS_DIRECTORY,
+          runExclusive: (fn) => this.pbkdf.use(fn),
+        },
         this.deps.sources(cfg, forcePrompt),
-        (key) => this.pbkdf.use(() => cryptsetup.open(device, cfg.name, key, { header: cfg.header, discard: cfg.discard, readonly: cfg.readonly, signal: r.abort.signal })),
+        (key, source) =>
+          this.pbkdf.use(async () =>
+            hints
+              ? (await tryWithHint(hints, cfg.name, source, (keySlot) => cryptsetup.openDetailed(device, cfg.name, key, { ...opts, keySlot }), log)).result
+              : cryptsetup.open(device, cfg.name, key, opts),
+          ),
         log,
       );
       if (!result.opened) {
@@ -74,8 +91,9 @@ export class VolumeManager {
         log.warn({ reasons: result.reasons }, 'volume still locked: no key source opened it; run `cryptvm unlock` to try again');
         return;
       }
-      log.info({ source: result.source }, 'volume opened');
+      log.info({ source: result.source, skipped: result.skipped }, 'volume opened');
       r.keySource = result.source;
+      r.skipped = result.skipped;
       await this.mountIfNeeded(r, log);
       this.set(r, { phase: 'open' });
     } catch (e) {

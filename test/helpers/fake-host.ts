@@ -86,6 +86,13 @@ export class FakeHost {
       this.mappings.set(name, { device, uuid: expectedDmUuid(d.luksUuid, name) });
       return 'opened' as const;
     },
+    /** Slot 0 holds the passphrase; a hint for another slot is wrong for this key, like cryptsetup --key-slot. */
+    openDetailed: async (device: string, name: string, key: Buffer, opts: { keySlot?: number } = {}) => {
+      this.log(`open-detailed ${name} slot=${opts.keySlot ?? 'any'}`);
+      if (opts.keySlot !== undefined && opts.keySlot !== 0) return { result: 'bad-passphrase' as const };
+      const result = await this.cryptsetup.open(device, name, key);
+      return result === 'opened' ? { result, keySlot: 0 } : { result };
+    },
     close: async (name: string) => {
       if (!this.mappings.has(name)) return 'not-active' as const;
       if (this.held(name) || [...this.mounts.values()].includes(name)) {

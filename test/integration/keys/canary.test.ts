@@ -82,7 +82,7 @@ describe.skipIf(!haveAsk)('canary passphrase', () => {
     scanning = false;
     await scanner;
 
-    expect(r).toEqual({ opened: true, source: 'prompt' });
+    expect(r).toEqual({ opened: true, source: 'prompt', skipped: ['keyfile:/nonexistent/cr.key: /nonexistent/cr.key does not exist'] });
     expect(seenInTryKey).toBe(true);
     expect(scans).toBeGreaterThan(0);
     expect([...hits]).toEqual([]);

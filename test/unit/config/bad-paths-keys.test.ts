@@ -49,17 +49,6 @@ const cases: BadCase[] = [
     message: `${FILE}:2: daemon.state_dir: state_dir "var/lib/cryptvm" is a relative path — write the absolute path, e.g. "/var/lib/cryptvm"`,
   },
   {
-    name: 'a planned key source that this version cannot use',
-    text: toml`
-      [[volume]]
-      name = "cr_a"
-      device = "/dev/sda"
-      keys = ["https:https://vault.example/v1/kv/a", "prompt"]
-    `,
-    line: 4,
-    message: `${FILE}:4: volume#1.keys: key source "https:https://vault.example/v1/kv/a" is not supported yet in this version — remove it; supported now: prompt, keyfile:/PATH, credential or credential:NAME`,
-  },
-  {
     name: 'misspelled key source',
     text: toml`
       [[volume]]
@@ -68,7 +57,7 @@ const cases: BadCase[] = [
       keys = ["promtp"]
     `,
     line: 4,
-    message: `${FILE}:4: volume#1.keys: unknown key source "promtp", did you mean "prompt"? — use one of: prompt, keyfile:/PATH, credential or credential:NAME`,
+    message: `${FILE}:4: volume#1.keys: unknown key source "promtp", did you mean "prompt"? — use one of: prompt, keyfile:/PATH, credential[:NAME], token[:TYPE], clevis (or tang), https:URL`,
   },
   {
     name: 'credential name with a slash',

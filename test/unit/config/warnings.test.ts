@@ -43,7 +43,7 @@ describe('all problems at once', () => {
       [[volume]]
       name = "cr_a"
       device = "/dev/sdb"
-      keys = ["tang"]
+      keys = ["tang:http://tang.example"]
       [[guest]]
       name = "imap"
       after = ["imap"]
@@ -54,7 +54,7 @@ describe('all problems at once', () => {
       `${FILE}:5: volume#1.device: device "sda" is a relative path — write the absolute path, e.g. "/sda"`,
       `${FILE}:6: volume#1.tires: unknown key "tires", did you mean "tries"? — rename it to tries`,
       `${FILE}:8: volume#2.name: volume name "cr_a" is already used at line 3 — give each [[volume]] its own name`,
-      `${FILE}:10: volume#2.keys: key source "tang" is not supported yet in this version — remove it; supported now: prompt, keyfile:/PATH, credential or credential:NAME`,
+      `${FILE}:10: volume#2.keys: key source "tang" takes no argument, not "tang:http://tang.example" — write "tang"`,
       `${FILE}:13: guest#1.after: start order has a cycle: imap → imap — remove one of these "after" entries`,
       `${FILE}:14: guest#1.volumes: no volume named "cr_b" in this file, did you mean "cr_a"? — add a [[volume]] with that name, or correct the name`,
     ]);

@@ -9,6 +9,10 @@ import type { KeySource, KeyContext } from '../../../src/keys/types.js';
 import type { StopIntent } from '../../../src/adapters/systemd.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { FakeHost } from '../../helpers/fake-host.js';
+import { KeyslotHints } from '../../../src/keys/hints.js';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { config, guest, volume } from '../../helpers/config.js';
 import type { Config } from '../../../src/config/types.js';
 
@@ -37,7 +41,7 @@ class TestSource implements KeySource {
   }
 }
 
-function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>, opts: { guestsUnitActive?: boolean; intent?: StopIntent; libvirtActive?: boolean } = {}) {
+function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>, opts: { guestsUnitActive?: boolean; intent?: StopIntent; libvirtActive?: boolean; hints?: KeyslotHints } = {}) {
   const lines: string[] = [];
   const log = createLogger({ level: 'debug', sink: { write: (s) => void lines.push(s) } });
   const notes: Record<string, string>[] = [];
@@ -55,6 +59,7 @@ function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>
     devices: host.devices,
     mounts: host.mountsAdapter,
     sources: (v) => sources[v.name] ?? [],
+    hints: opts.hints,
     guestsOf: () => [],
     log,
     onChange: (n) => daemon?.volumeChanged(n),
@@ -144,6 +149,22 @@ describe('daemon lifecycle', () => {
     await booted;
     await until(() => h.domains.get('web')?.state === 'running', 'web after READY');
     expect(h.domains.get('imap')?.state).toBe('shut-off');
+  });
+
+  it('remembers the keyslot per volume and source, and tries it first next boot', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cryptvm-hints-'));
+    const cfg = lab();
+    cfg.volumes = [cfg.volumes[1]!];
+    const first = new FakeHost().disk('/dev/vg/data', 'file-key');
+    const hints = new KeyslotHints(join(dir, 'state'));
+    await setup(cfg, first, { cr_data: [new TestSource('keyfile:/k', 'file-key')] }, { hints }).daemon.boot();
+    expect(first.calls).toEqual(['open-detailed cr_data slot=any', 'open cr_data']);
+    expect(JSON.parse(await readFile(hints.path, 'utf8')).hints).toEqual({ cr_data: { 'keyfile:/k': 0 } });
+    const second = new FakeHost().disk('/dev/vg/data', 'file-key');
+    const again = new KeyslotHints(join(dir, 'state'));
+    await again.load();
+    await setup(cfg, second, { cr_data: [new TestSource('keyfile:/k', 'file-key')] }, { hints: again }).daemon.boot();
+    expect(second.calls).toEqual(['open-detailed cr_data slot=0', 'open cr_data']);
   });
 
   it('a wrong passphrase is asked again; tries are bounded', async () => {

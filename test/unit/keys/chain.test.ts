@@ -34,7 +34,11 @@ describe('unlockWithChain', () => {
     const dev = device('typed');
     const run = unlockWithChain(ctx(v, ['g'], undefined, creds), buildSources(v, { broker: new PromptBroker(asker, { gatherMs: 0 }) }), dev.tryKey);
     (await asker.nth(0)).answer('typed');
-    expect(await run).toEqual({ opened: true, source: 'prompt' });
+    expect(await run).toEqual({
+      opened: true,
+      source: 'prompt',
+      skipped: [`keyfile:${join(creds, 'missing.key')}: ${join(creds, 'missing.key')} does not exist`, 'credential:v: wrong passphrase or key'],
+    });
     expect(dev.texts).toEqual(['not it', 'typed']);
     expect(dev.allWiped()).toBe(true);
   });
@@ -44,7 +48,7 @@ describe('unlockWithChain', () => {
     const v = volume('v', { keys: [{ kind: 'credential', name: 'v' }, { kind: 'prompt' }] });
     const dev = device('cred');
     const r = await unlockWithChain(ctx(v, [], undefined, creds), buildSources(v, { broker: new PromptBroker(new FakeAsker()) }), dev.tryKey);
-    expect(r).toEqual({ opened: true, source: 'credential:v' });
+    expect(r).toEqual({ opened: true, source: 'credential:v', skipped: [] });
     expect(dev.allWiped()).toBe(true);
   });
 
@@ -90,11 +94,27 @@ describe('unlockWithChain', () => {
   it("accepts the cryptsetup adapter's 'opened' as success", async () => {
     const key = Buffer.from('k');
     const r = await unlockWithChain(ctx(volume('v')), [{ label: 'f', get: async () => ({ kind: 'key', key, source: 'f' }) }], async () => 'opened');
-    expect(r).toEqual({ opened: true, source: 'f' });
+    expect(r).toEqual({ opened: true, source: 'f', skipped: [] });
     expect(key[0]).toBe(0);
   });
 
   it('no sources: not opened, saying so', async () => {
     expect(await unlockWithChain(ctx(volume('v')), [], async () => 'ok')).toEqual({ opened: false, reasons: ['no key sources configured'] });
+  });
+});
+
+describe('buildSources for fetched keys', () => {
+  it('a headless volume never gets a prompt source; token and clevis are built from their deps', () => {
+    const v = volume('v', { headless: true, keys: [{ kind: 'token', tokenType: 'systemd-tpm2' }, { kind: 'prompt' }, { kind: 'clevis' }] });
+    const metadata = async () => ({ version: 2 as const, tokens: [] });
+    const opener = { openWithToken: () => Promise.reject(new Error('unexpected')) };
+    const clevis = { bindings: () => Promise.reject(new Error('unexpected')), decrypt: () => Promise.reject(new Error('unexpected')) };
+    const labels = buildSources(v, { broker: new PromptBroker(new FakeAsker()), token: { cryptsetup: { metadata }, opener }, clevis: { clevis } }).map((s) => s.label);
+    expect(labels).toEqual(['token:systemd-tpm2', 'clevis']);
+  });
+
+  it('refuses a source whose dependencies the daemon did not pass', () => {
+    const v = volume('v', { keys: [{ kind: 'clevis' }] });
+    expect(() => buildSources(v, { broker: new PromptBroker(new FakeAsker()) })).toThrow('volume v: key source clevis is not supported by this build');
   });
 });

@@ -18,7 +18,7 @@ describe('unlockConcurrency', () => {
 });
 
 const v = (name: string, state: VolumeStatus['state'], guests: string[] = []): VolumeStatus => ({
-  name, device: `/dev/${name}`, resolvedDevice: undefined, state, keySource: undefined, mount: undefined, mounted: false, holders: [], guests, askId: undefined, error: undefined,
+  name, device: `/dev/${name}`, resolvedDevice: undefined, state, keySource: undefined, skipped: [], mount: undefined, mounted: false, holders: [], guests, askId: undefined, error: undefined,
 });
 const g = (name: string, state: GuestStatus['state']): GuestStatus => ({ name, state, waitingFor: [], volumes: [], autostart: true, libvirtAutostart: undefined, error: undefined });
 

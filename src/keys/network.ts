@@ -1,0 +1,42 @@
+// Waiting for the network at boot: a bounded, backed-off retry per source and volume (never global, so a
+// volume that needs no network is never delayed by one that does).
+
+/** Delays 0.5 s, 1 s, 2 s, 4 s, 5 s, 5 s, … each cut to the time left before the deadline. */
+export class Backoff {
+  private next: number;
+
+  constructor(
+    private readonly deadline: number,
+    private readonly initialMs = 500,
+    private readonly maxMs = 5000,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.next = initialMs;
+  }
+
+  remaining(): number {
+    return Math.max(0, this.deadline - this.now());
+  }
+
+  /** The delay before the next try; 0 when the deadline has passed (stop). */
+  delay(): number {
+    const d = Math.min(this.next, this.remaining());
+    this.next = Math.min(this.next * 2, this.maxMs);
+    return d;
+  }
+}
+
+/** Resolves after ms, or false at once when the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(ok);
+    };
+    const onAbort = (): void => done(false);
+    const timer = setTimeout(() => done(true), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

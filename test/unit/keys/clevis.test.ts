@@ -1,0 +1,104 @@
+// Clevis bindings from LUKS2 JSON (tang, sss with tang, tpm2) and the retry policy of the clevis source with a
+// scripted decryptor: only network-bound policies wait, with backoff, until network_timeout.
+import { describe, expect, it } from 'vitest';
+import { parseBindings, type ClevisBinding } from '../../../src/adapters/clevis-bindings.js';
+import type { ClevisDecryptor, DecryptResult } from '../../../src/adapters/clevis.js';
+import { ClevisSource } from '../../../src/keys/clevis.js';
+import { Backoff } from '../../../src/keys/network.js';
+import { ctx, volume } from './fakes.js';
+
+const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+const compact = (clevis: unknown): string => `${b64({ alg: 'ECDH-ES', clevis })}..iv.ct.tag`;
+const token = (slot: number, clevis: unknown) => {
+  const [p, , iv, ciphertext, tag] = compact(clevis).split('.');
+  return { type: 'clevis', keyslots: [String(slot)], jwe: { protected: p, iv, ciphertext, tag } };
+};
+
+describe('parseBindings', () => {
+  it('finds tang, sss-with-tang and tpm2 policies; network-free ones first', () => {
+    const json = JSON.stringify({
+      keyslots: {},
+      tokens: {
+        '0': token(1, { pin: 'tang', tang: { url: 'http://tang1' } }),
+        '1': token(2, { pin: 'sss', sss: { t: 1, jwe: [compact({ pin: 'tang', tang: { url: 'http://tang2' } }), compact({ pin: 'tpm2', tpm2: {} })] } }),
+        '2': token(3, { pin: 'tpm2', tpm2: {} }),
+        '3': { type: 'systemd-tpm2', keyslots: ['4'] },
+      },
+    });
+    const got = parseBindings(json).map(({ tokenId, keyslots, pin, urls, networkBound }) => ({ tokenId, keyslots, pin, urls, networkBound }));
+    expect(got).toEqual([
+      { tokenId: 2, keyslots: [3], pin: 'tpm2', urls: [], networkBound: false },
+      { tokenId: 0, keyslots: [1], pin: 'tang', urls: ['http://tang1'], networkBound: true },
+      { tokenId: 1, keyslots: [2], pin: 'sss', urls: ['http://tang2'], networkBound: true },
+    ]);
+    expect(parseBindings(json)[1]?.jwe).toBe(compact({ pin: 'tang', tang: { url: 'http://tang1' } }));
+  });
+});
+
+const binding = (tokenId: number, networkBound: boolean): ClevisBinding => ({
+  tokenId, keyslots: [tokenId], pin: networkBound ? 'tang' : 'tpm2', urls: networkBound ? [`http://tang${tokenId}`] : [], networkBound, jwe: `jwe${tokenId}`,
+});
+
+/** Replies per JWE from a list, in turn; records each call. */
+function decryptor(bindings: ClevisBinding[], replies: Record<string, DecryptResult[]>) {
+  const calls: string[] = [];
+  const d: ClevisDecryptor = {
+    bindings: async () => ({ luks2: true, bindings }),
+    decrypt: async (jwe) => {
+      calls.push(jwe);
+      const next = replies[jwe]?.shift();
+      if (!next) throw new Error(`unexpected decrypt ${jwe}`);
+      return next;
+    },
+  };
+  return { d, calls };
+}
+
+const refused: DecryptResult = { ok: false, kind: 'network', reason: 'Error communicating with server http://tang1' };
+
+describe('ClevisSource', () => {
+  it('a failing TPM2-only policy is tried once and never waits', async () => {
+    const { d, calls } = decryptor([binding(3, false)], { jwe3: [{ ok: false, kind: 'failed', reason: 'PCR mismatch' }] });
+    const started = Date.now();
+    const r = await new ClevisSource({ clevis: d }).get(ctx(volume('v', { networkTimeoutMs: 60_000 })));
+    expect(r).toEqual({ kind: 'unavailable', source: 'clevis', reason: 'slot 3 (tpm2): PCR mismatch' });
+    expect(calls).toEqual(['jwe3']);
+    expect(Date.now() - started).toBeLessThan(100);
+  });
+
+  it('retries only the network-bound policy, and succeeds when tang answers', async () => {
+    const { d, calls } = decryptor([binding(3, false), binding(1, true)], {
+      jwe3: [{ ok: false, kind: 'failed', reason: 'no TPM' }],
+      jwe1: [refused, refused, { ok: true, key: Buffer.from('k') }],
+    });
+    const r = await new ClevisSource({ clevis: d, backoffMs: [10, 20] }).get(ctx(volume('v', { networkTimeoutMs: 5000 })));
+    expect(r).toEqual({ kind: 'key', key: Buffer.from('k'), source: 'clevis' });
+    expect(calls).toEqual(['jwe3', 'jwe1', 'jwe1', 'jwe1']);
+  });
+
+  it('stops when cancelled while waiting', async () => {
+    const ac = new AbortController();
+    const { d } = decryptor([binding(1, true)], { jwe1: [refused] });
+    const run = new ClevisSource({ clevis: d, backoffMs: [5000, 5000] }).get(ctx(volume('v', { networkTimeoutMs: 60_000 }), [], ac.signal));
+    setTimeout(() => ac.abort(), 20);
+    expect(await run).toEqual({ kind: 'unavailable', source: 'clevis', reason: 'cancelled' });
+  });
+
+  it('a LUKS1 header is unavailable with a reason', async () => {
+    const d: ClevisDecryptor = { bindings: async () => ({ luks2: false }), decrypt: () => Promise.reject(new Error('unexpected')) };
+    expect(await new ClevisSource({ clevis: d }).get(ctx(volume('v')))).toMatchObject({ reason: 'clevis bindings are read from LUKS2 headers only (this one is LUKS1)' });
+  });
+});
+
+describe('Backoff', () => {
+  it('doubles from 0.5 s to 5 s and never sleeps past the deadline', () => {
+    let t = 0;
+    const b = new Backoff(12_000, 500, 5000, () => t);
+    const delays: number[] = [];
+    for (let d = b.delay(); d > 0; d = b.delay()) {
+      delays.push(d);
+      t += d;
+    }
+    expect(delays).toEqual([500, 1000, 2000, 4000, 4500]);
+  });
+});
