@@ -59,6 +59,7 @@ async function stopAll(parallel: number): Promise<number> {
     now: () => performance.now(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     xmlDir: '/nonexistent',
+    saveDirEncrypted: async () => false,
   });
   gm.setGuests(cfg.guests);
   await gm.refresh();

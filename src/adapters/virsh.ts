@@ -12,6 +12,9 @@ export type { DomainDisk, DomainState, ListedDomain, EventsOptions, EventsExit }
 export { parseDomainDisks };
 export type { DomainEvent } from './virsh/events.js';
 
+/** Where qemu:///system keeps managed-save images: guest RAM, keys and plaintext included. */
+export const QEMU_SAVE_DIR = '/var/lib/libvirt/qemu/save';
+
 export const VIRSH_TIMEOUT_MS = 30_000;
 /** The first QEMU start after boot probes capabilities (~20 s under TCG). */
 export const VIRSH_START_TIMEOUT_MS = 120_000;

@@ -23,6 +23,8 @@ export interface GuestDeps {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Where libvirt keeps persistent domain XML (qemu:///system: /etc/libvirt/qemu). */
   xmlDir: string;
+  /** Managed save writes guest RAM to disk: only allowed when that disk is encrypted. */
+  saveDirEncrypted(): Promise<boolean>;
 }
 
 export function runOf(state: DomainState): DomainRun {
@@ -181,10 +183,11 @@ export class GuestManager {
       if ((await virsh.shutdown(name, 'acpi')) === 'not-running') return void (g.run = 'shut-off');
       if (await this.waitOff(g, g.cfg.shutdownTimeoutMs)) return void log.info('guest shut down');
       log.warn({ action: g.cfg.onTimeout }, 'guest did not shut down in time');
-      if (g.cfg.onTimeout === 'managedsave') {
+      if (g.cfg.onTimeout === 'managedsave' && (await this.deps.saveDirEncrypted())) {
         await virsh.managedSave(name);
         log.info('guest saved');
       } else {
+        if (g.cfg.onTimeout === 'managedsave') log.error("refusing managedsave: libvirt's save directory is not on an encrypted volume and would get the guest's memory in plaintext; destroying instead (see cryptvm doctor)");
         await virsh.destroy(name);
         log.info('guest destroyed');
       }

@@ -8,7 +8,8 @@ import { Cryptsetup } from '../adapters/cryptsetup.js';
 import { DeviceMapper } from '../adapters/dm.js';
 import { Devices } from '../adapters/devices.js';
 import { Mounts } from '../adapters/mount.js';
-import { Virsh } from '../adapters/virsh.js';
+import { QEMU_SAVE_DIR, Virsh } from '../adapters/virsh.js';
+import { onEncryptedStorage } from '../adapters/blockdev.js';
 import { AskPassword, type Asker } from '../adapters/askpass.js';
 import { SystemdNotifier } from '../adapters/notify.js';
 import { SystemdUnits } from '../adapters/systemd.js';
@@ -105,6 +106,7 @@ async function main(): Promise<number> {
     now: () => performance.now(),
     sleep,
     xmlDir: '/etc/libvirt/qemu',
+    saveDirEncrypted: () => onEncryptedStorage(QEMU_SAVE_DIR).catch(() => false),
   });
 
   let bus: dbus.MessageBus | undefined;

@@ -4,6 +4,8 @@ import { errorMessage } from '../../errors.js';
 import type { Command } from '../command.js';
 import { EXIT_FAIL, EXIT_OK, println, type CliContext } from '../context.js';
 import { crypttabOverlaps } from '../crypttab.js';
+import { onEncryptedStorage } from '../../adapters/blockdev.js';
+import { QEMU_SAVE_DIR } from '../../adapters/virsh.js';
 
 export interface Finding {
   /** 'problem' will bite (exit 1); 'note' is worth knowing. */
@@ -28,7 +30,28 @@ function configFindings(config: Config, crypttab: string): Finding[] {
       for (const [what, fix] of checkKeyFile(k.path, true)) out.push({ level: 'problem', what: `volume ${v.name}: ${what}`, fix });
     }
   }
+  for (const v of config.volumes) {
+    if (v.keys.every((k) => k.kind === 'prompt')) {
+      out.push({
+        level: 'note',
+        what: `volume ${v.name} can only be opened by a person (keys = prompt): after boot_wait its guests wait until someone runs cryptvm unlock`,
+        fix: 'add a keyfile, credential, token, clevis or https: source before prompt if the host must come up alone',
+      });
+    }
+  }
   return out;
+}
+
+async function saveFindings(config: Config, saveDir: string): Promise<Finding[]> {
+  const savers = config.guests.filter((g) => g.onTimeout === 'managedsave').map((g) => g.name);
+  if (savers.length === 0 || (await onEncryptedStorage(saveDir).catch(() => false))) return [];
+  return [
+    {
+      level: 'problem',
+      what: `guest(s) ${savers.join(', ')} use on_timeout = "managedsave", but ${saveDir} is not on an encrypted volume: the guests' memory (keys included) would be written in plaintext, so cryptvmd destroys them instead`,
+      fix: `put ${saveDir} on a cryptvm volume (a mount = { where = … } volume) or use on_timeout = "destroy"`,
+    },
+  ];
 }
 
 async function unitFindings(ctx: CliContext): Promise<Finding[]> {
@@ -47,12 +70,13 @@ async function unitFindings(ctx: CliContext): Promise<Finding[]> {
   return out;
 }
 
-export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab'): Promise<Finding[]> {
+export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', saveDir = QEMU_SAVE_DIR): Promise<Finding[]> {
   const out: Finding[] = [];
   try {
     const { config, warnings } = loadConfig(ctx.configPath);
     out.push(...warnings.map((w) => ({ level: 'note' as const, what: `${ctx.configPath}:${w.line}: ${w.key}: ${w.message}`, fix: w.fix })));
     out.push(...configFindings(config, crypttab));
+    out.push(...(await saveFindings(config, saveDir)));
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     out.push(...e.problems.map((p) => ({ level: p.severity === 'error' ? ('problem' as const) : ('note' as const), what: `${p.file}:${p.line}: ${p.key}: ${p.message}`, fix: p.fix })));

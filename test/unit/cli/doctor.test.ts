@@ -19,10 +19,12 @@ class FakeSystemd implements Runner {
   }
 }
 
-function setup(enabled: Record<string, string>, crypttab: string, plan: () => Promise<unknown>) {
+const HEALTHY = '[[volume]]\nname = "cr_a"\ndevice = "/dev/vg/a"\nkeys = ["credential", "prompt"]\n\n[[guest]]\nname = "imap"\nvolumes = ["cr_a"]\n';
+
+function setup(enabled: Record<string, string>, crypttab: string, plan: () => Promise<unknown>, config = HEALTHY) {
   const dir = mkdtempSync(join(tmpdir(), 'cryptvm-doctor-'));
   const configPath = join(dir, 'cryptvm.toml');
-  writeFileSync(configPath, '[[volume]]\nname = "cr_a"\ndevice = "/dev/vg/a"\nkeys = ["prompt"]\n\n[[guest]]\nname = "imap"\nvolumes = ["cr_a"]\n', { mode: 0o644 });
+  writeFileSync(configPath, config, { mode: 0o644 });
   writeFileSync(join(dir, 'crypttab'), crypttab);
   const ctx = { configPath, systemctl: new Systemctl(new FakeSystemd(enabled)), api: () => ({ plan }) } as unknown as CliContext;
   return { ctx, crypttab: join(dir, 'crypttab') };
@@ -50,5 +52,14 @@ describe('cryptvm doctor', () => {
     });
     const f = await diagnose(ctx, crypttab);
     expect(f).toEqual([{ level: 'note', what: 'autostart conflicts not checked: cryptvmd is not running', fix: 'start cryptvmd and run cryptvm doctor again' }]);
+  });
+
+  it('notes a volume only a person can open, and refuses managedsave onto an unencrypted save directory', async () => {
+    const config = '[[volume]]\nname = "cr_a"\ndevice = "/dev/vg/a"\nkeys = ["prompt"]\n\n[[guest]]\nname = "imap"\non_timeout = "managedsave"\nvolumes = ["cr_a"]\n';
+    const { ctx, crypttab } = setup({ 'cryptvm-guests.service': 'enabled', 'libvirt-guests.service': 'disabled' }, '', async () => ({ boot: [], shutdown: [], conflicts: [] }), config);
+    const f = await diagnose(ctx, crypttab, tmpdir()); // this machine's /tmp is on a plain disk
+    expect(f.map((x) => x.level)).toEqual(['note', 'problem']);
+    expect(f[0]!.what).toBe('volume cr_a can only be opened by a person (keys = prompt): after boot_wait its guests wait until someone runs cryptvm unlock');
+    expect(f[1]!.what).toMatch(/^guest\(s\) imap use on_timeout = "managedsave", but \/tmp is not on an encrypted volume/);
   });
 });

@@ -41,7 +41,7 @@ class TestSource implements KeySource {
   }
 }
 
-function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>, opts: { guestsUnitActive?: boolean; intent?: StopIntent; libvirtActive?: boolean; hints?: KeyslotHints } = {}) {
+function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>, opts: { guestsUnitActive?: boolean; intent?: StopIntent; libvirtActive?: boolean; hints?: KeyslotHints; saveEncrypted?: boolean } = {}) {
   const lines: string[] = [];
   const log = createLogger({ level: 'debug', sink: { write: (s) => void lines.push(s) } });
   const notes: Record<string, string>[] = [];
@@ -74,6 +74,7 @@ function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>
     now: () => performance.now(),
     sleep,
     xmlDir: '/nonexistent',
+    saveDirEncrypted: async () => opts.saveEncrypted ?? false,
   });
   const units = {
     activeState: async (u: string) => (u === 'cryptvm-guests.service' ? (opts.guestsUnitActive ? 'active' : 'inactive') : opts.libvirtActive === false ? 'inactive' : 'active'),
@@ -216,6 +217,21 @@ describe('daemon lifecycle', () => {
     expect(h.mappings.size).toBe(0);
     expect(h.busyCloses).toBe(0);
     expect(msgs().find((m) => m.guest === 'web' && m.msg === 'guest did not shut down in time')).toBeDefined();
+  });
+
+  it('on_timeout managedsave: saves when the save dir is encrypted, destroys (and says why) when not', async () => {
+    for (const saveEncrypted of [true, false]) {
+      const h = new FakeHost().disk('/dev/vg/data', 'file-key').domain('web', ['/dev/mapper/cr_data'], { acpi: false });
+      const cfg = config([volume('cr_data', { device: '/dev/vg/data' })], [guest('web', { shutdownTimeoutMs: 100, onTimeout: 'managedsave' })], { bootWaitMs: 200 });
+      const { daemon, msgs } = setup(cfg, h, { cr_data: [new TestSource('k', 'file-key')] }, { saveEncrypted });
+      await daemon.boot();
+      await daemon.startGuests([]);
+      await until(() => h.domains.get('web')?.state === 'running', 'web');
+      await daemon.stopGuests([], true);
+      expect(h.calls.includes('managedsave web')).toBe(saveEncrypted);
+      expect(h.calls.includes('destroy web')).toBe(!saveEncrypted);
+      expect(msgs().some((m) => m.level === 50 && m.guest === 'web' && m.msg.startsWith('refusing managedsave'))).toBe(!saveEncrypted);
+    }
   });
 
   it('restart: leaves guests and volumes alone, and the next daemon adopts them without opening anything', async () => {
