@@ -89,6 +89,8 @@ export class Daemon implements DaemonControl {
     if (this.deps.guests.isLive) return;
     await this.deps.guests.refresh();
     void this.deps.guests.watch(this.stopping.signal);
+    // Guests still waiting from before a restart may already have their volumes.
+    void this.deps.guests.replan();
   }
 
   /** Volume or guest changed: update STATUS=, tell API listeners, start guests whose volumes opened. */
@@ -201,7 +203,8 @@ export class Daemon implements DaemonControl {
     if (users.length > 0) await this.deps.guests.stop(users.map((g) => g.cfg.name));
     await this.deps.volumes.close(volume, CLOSE_TIMEOUT_MS);
     // `lock` then `unlock` puts things back: the guests it stopped wait for the volume again.
-    for (const g of users) if (g.cfg.autostart) g.wanted = true;
+    const back = users.filter((g) => g.cfg.autostart).map((g) => g.cfg.name);
+    if (back.length > 0) this.deps.guests.want(back);
     this.changed();
   }
 

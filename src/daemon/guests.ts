@@ -11,6 +11,7 @@ import { guestVolumes, planGuestStarts } from '../planner/guests.js';
 import { planGuestStops } from '../planner/shutdown.js';
 import type { ObservedVolume, DomainRun } from '../planner/types.js';
 import { Semaphore } from './semaphore.js';
+import type { WantedStore } from './wanted-store.js';
 import { newGuest, observed, type GuestRecord } from './guest-state.js';
 
 export interface GuestDeps {
@@ -25,6 +26,8 @@ export interface GuestDeps {
   xmlDir: string;
   /** Managed save writes guest RAM to disk: only allowed when that disk is encrypted. */
   saveDirEncrypted(): Promise<boolean>;
+  /** Guests waiting to be started survive a daemon restart. */
+  wanted?: WantedStore;
 }
 
 export function runOf(state: DomainState): DomainRun {
@@ -45,11 +48,19 @@ export class GuestManager {
   constructor(private readonly deps: GuestDeps) {}
 
   setGuests(guests: readonly GuestConfig[]): void {
+    const fresh = this.records.size === 0;
     for (const cfg of guests) {
       const r = this.records.get(cfg.name);
       if (r) r.cfg = cfg;
       else this.records.set(cfg.name, newGuest(cfg));
     }
+    if (fresh) for (const name of this.deps.wanted?.load() ?? []) if (this.records.has(name)) this.records.get(name)!.wanted = true;
+  }
+
+  private setWanted(g: GuestRecord, wanted: boolean): void {
+    if (g.wanted === wanted) return;
+    g.wanted = wanted;
+    this.deps.wanted?.save([...this.records.values()].filter((r) => r.wanted).map((r) => r.cfg.name));
   }
 
   /** Before READY: read each guest's persistent XML from disk (no libvirt call) to link it to volumes. */
@@ -118,7 +129,7 @@ export class GuestManager {
   /** Mark guests as wanted (all autostart guests when none are named) and start what can start. */
   want(names: string[]): void {
     const targets = names.length > 0 ? names.map((n) => this.mustGet(n)) : [...this.records.values()].filter((g) => g.cfg.autostart);
-    for (const g of targets) if (g.run !== 'running') g.wanted = true;
+    for (const g of targets) if (g.run !== 'running') this.setWanted(g, true);
     this.replan();
   }
 
@@ -153,7 +164,7 @@ export class GuestManager {
       g.error = errorMessage(e);
       log.error({ err: e }, `guest did not start: ${g.error}`);
     } finally {
-      g.wanted = false;
+      this.setWanted(g, false);
       g.busy = undefined;
       this.deps.onChange(g.cfg.name);
     }
@@ -162,7 +173,7 @@ export class GuestManager {
   /** Stop guests (all running gated guests when none are named) in reverse `after=` order, in parallel. */
   async stop(names: string[]): Promise<void> {
     const only = names.length > 0 ? new Set(names.map((n) => this.mustGet(n).cfg.name)) : undefined;
-    for (const g of this.records.values()) if (!only || only.has(g.cfg.name)) g.wanted = false;
+    for (const g of this.records.values()) if (!only || only.has(g.cfg.name)) this.setWanted(g, false);
     const layers = planGuestStops(this.deps.config(), [...this.records.values()].map(observed), only);
     const sem = new Semaphore(this.deps.config().daemon.parallelShutdown);
     const failures: unknown[] = [];

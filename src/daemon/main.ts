@@ -31,6 +31,7 @@ import { GuestManager } from './guests.js';
 import { readMachine } from './machine.js';
 import { VolumeManager } from './volumes.js';
 import { HolderCache } from './holders.js';
+import { RuntimeWantedStore } from './wanted-store.js';
 
 const sleep = (ms: number, signal?: AbortSignal) => delay(ms, undefined, { signal });
 
@@ -106,6 +107,7 @@ async function main(): Promise<number> {
     now: () => performance.now(),
     sleep,
     xmlDir: '/etc/libvirt/qemu',
+    wanted: new RuntimeWantedStore(process.env.RUNTIME_DIRECTORY ?? '/run/cryptvm', (e) => log.warn({ err: errorMessage(e) }, 'cannot save which guests wait for their volumes')),
     saveDirEncrypted: () => onEncryptedStorage(QEMU_SAVE_DIR).catch(() => false),
   });
 

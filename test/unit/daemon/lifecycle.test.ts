@@ -10,6 +10,7 @@ import type { StopIntent } from '../../../src/adapters/systemd.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { FakeHost } from '../../helpers/fake-host.js';
 import { KeyslotHints } from '../../../src/keys/hints.js';
+import { RuntimeWantedStore } from '../../../src/daemon/wanted-store.js';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +42,7 @@ class TestSource implements KeySource {
   }
 }
 
-function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>, opts: { guestsUnitActive?: boolean; intent?: StopIntent; libvirtActive?: boolean; hints?: KeyslotHints; saveEncrypted?: boolean } = {}) {
+function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>, opts: { guestsUnitActive?: boolean; intent?: StopIntent; libvirtActive?: boolean; hints?: KeyslotHints; saveEncrypted?: boolean; wanted?: RuntimeWantedStore } = {}) {
   const lines: string[] = [];
   const log = createLogger({ level: 'debug', sink: { write: (s) => void lines.push(s) } });
   const notes: Record<string, string>[] = [];
@@ -75,6 +76,7 @@ function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>
     sleep,
     xmlDir: '/nonexistent',
     saveDirEncrypted: async () => opts.saveEncrypted ?? false,
+    wanted: opts.wanted,
   });
   const units = {
     activeState: async (u: string) => (u === 'cryptvm-guests.service' ? (opts.guestsUnitActive ? 'active' : 'inactive') : opts.libvirtActive === false ? 'inactive' : 'active'),
@@ -254,6 +256,25 @@ describe('daemon lifecycle', () => {
     expect([...h.domains.values()].map((d) => d.id)).toEqual(ids);
     expect(second.msgs().filter((m) => m.msg === 'volume adopted').map((m) => m.volume)).toEqual(['cr_imap', 'cr_data', 'cr_img']);
     expect(second.daemon.status().status).toBe('3/3 volumes open, 3/3 guests running');
+  });
+
+  it('a restart while a guest waits for a late unlock: the new daemon still starts it when the volume opens', async () => {
+    const h = host();
+    const cfg = lab();
+    const store = () => new RuntimeWantedStore(join(tmpdir(), `cryptvm-run-${process.pid}`));
+    const first = setup(cfg, h, { cr_imap: [new TestSource('prompt')], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] }, { intent: 'restart', wanted: store() });
+    await first.daemon.boot();
+    await first.daemon.startGuests([]);
+    await until(() => h.domains.get('web')?.state === 'running' && h.domains.get('office')?.state === 'running', 'web and office');
+    await first.daemon.stop();
+    h.libvirtAllowed = false;
+    const prompt = new TestSource('prompt');
+    const second = setup(cfg, h, { cr_imap: [prompt], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] }, { guestsUnitActive: true, wanted: store() });
+    const booted = second.daemon.boot();
+    await until(() => prompt.isWaiting, 'the new prompt');
+    prompt.answer('typed');
+    await booted;
+    await until(() => h.domains.get('imap')?.state === 'running', 'imap after the restart and the late unlock');
   });
 
   it('refuses to adopt a mapping of the same name that belongs to another device', async () => {
