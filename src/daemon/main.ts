@@ -77,7 +77,8 @@ async function main(): Promise<number> {
       }
     },
   };
-  const broker = new PromptBroker(asker, { log });
+  // Gather for a second: volumes of one group reach the prompt at different times (device, LUKS checks).
+  const broker = new PromptBroker(asker, { log, gatherMs: 1_000 });
   const hints = new KeyslotHints(config.daemon.stateDir, log);
   await hints.load();
   const token = { cryptsetup, opener: new CryptsetupToken(runner) };
