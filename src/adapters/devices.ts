@@ -3,6 +3,8 @@
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CryptvmError } from '../errors.js';
+import { formatDuration } from '../config/duration.js';
+import { sleep } from '../time.js';
 
 const BY: Record<string, string> = { UUID: 'by-uuid', PARTUUID: 'by-partuuid', LABEL: 'by-label', PARTLABEL: 'by-partlabel' };
 
@@ -16,24 +18,6 @@ export function udevEscape(value: string): string {
   return out;
 }
 
-/** '90s', '1.5s', '250ms' */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  if (ms < 120_000 || ms % 60_000 !== 0) return `${+(ms / 1000).toFixed(1)}s`;
-  return `${ms / 60_000}min`;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 export class Devices {
   private readonly dev: string;

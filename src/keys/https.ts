@@ -16,7 +16,7 @@ import { httpsGet, HttpsFailure, type HttpsReply } from '../adapters/https/clien
 import { wipe } from '../secret.js';
 import { readSecretFile } from './read-secret.js';
 import { extractField } from '../adapters/https/kv.js';
-import { backoffDelays, sleep } from '../adapters/https/retry.js';
+import { Backoff, sleep } from './network.js';
 import type { KeyAttempt, KeyContext, KeySource } from './types.js';
 
 export interface HttpsSourceDeps {
@@ -62,7 +62,7 @@ export class HttpsSource implements KeySource {
 
   private async fetchWithRetry(ctx: KeyContext, c: Credentials): Promise<Step<HttpsReply>> {
     const deadline = Date.now() + ctx.volume.networkTimeoutMs;
-    const delays = backoffDelays(this.deps.initialBackoffMs ?? 500, this.deps.maxBackoffMs ?? 5000);
+    const backoff = new Backoff(deadline, this.deps.initialBackoffMs ?? 500, this.deps.maxBackoffMs ?? 5000);
     for (let attempt = 1; ; attempt++) {
       const left = deadline - Date.now();
       let why: string;
@@ -77,8 +77,9 @@ export class HttpsSource implements KeySource {
         if (!e.retry) return { ok: false, reason: e.message };
         why = e.message;
       }
-      const wait = delays.next().value as number;
-      if (Date.now() + wait >= deadline) {
+      // Backoff cuts the wait to the time left; a wait that would reach the deadline means: give up now.
+      const wait = backoff.delay();
+      if (wait === 0 || backoff.remaining() <= wait) {
         return { ok: false, reason: `gave up after ${attempt} attempts in ${ctx.volume.networkTimeoutMs} ms (network_timeout); last: ${why}` };
       }
       this.deps.log?.debug({ volume: ctx.volume.name, source: this.label, attempt, retryInMs: wait, why }, 'key server not reachable yet, retrying');
