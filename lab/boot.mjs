@@ -1,0 +1,38 @@
+// One boot of the lab VM under node-pty, with its own console log and result file in the run directory.
+import { join } from 'node:path';
+import { qemuArgs } from './vm.mjs';
+import { Console } from './console.mjs';
+import { Results } from './results.mjs';
+import { log } from './lib/util.mjs';
+
+export function bootVm(images, n, cmdline = []) {
+  const results = join(images.runDir, `results-${n}.log`);
+  const consoleLog = join(images.runDir, `console-${n}.log`);
+  log(`boot ${n}: console log ${consoleLog}`);
+  const con = new Console(qemuArgs({ ...images, results, cmdline }), consoleLog);
+  return { con, res: new Results(results, con), startedAt: Date.now() };
+}
+
+/** Journal lines of cryptvm's JSON log (MESSAGE is one pino line) as objects, with the monotonic time in s. */
+export async function cryptvmLog(res, boot = '-b') {
+  const { out } = await res.sh(`journalctl ${boot} -u cryptvm -u cryptvm-guests -o json --output-fields=MESSAGE `
+    + `| jq -c '{t: (.__MONOTONIC_TIMESTAMP|tonumber/1e6), m: .MESSAGE}'`, 120_000);
+  const lines = [];
+  for (const l of out.split('\n')) {
+    try {
+      const { t, m } = JSON.parse(l);
+      const s = typeof m === 'string' ? m.replace(/^<\d>/, '') : '';
+      if (s.startsWith('{')) lines.push({ t, ...JSON.parse(s) });
+    } catch { /* not a JSON line (systemd's own messages) */ }
+  }
+  return lines;
+}
+
+/** Poll in the VM until every named guest is running (or timeout); returns `virsh list` text. */
+export async function waitGuests(res, names, timeoutS) {
+  const cond = names.map((g) => `virsh domstate ${g} 2>/dev/null | grep -qx running`).join(' && ');
+  return res.sh(`for i in $(seq ${Math.ceil(timeoutS / 3)}); do ${cond} && break; sleep 3; done; `
+    + `virsh list --all`, (timeoutS + 60) * 1000);
+}
+
+export const running = (virshList, g) => new RegExp(`^\\s*\\d+\\s+${g}\\s+running`, 'm').test(virshList);

@@ -1,0 +1,33 @@
+// The second virtual disk (volgrp4 with three LUKS2 volumes). LVM and dm-crypt need device-mapper, which this
+// host kernel lacks, so it is laid out INSIDE the VM by a provisioning boot (lab.provision on the kernel
+// command line runs lab-provision.service, which powers off) and cached; runs use qcow2 overlays of it.
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { CACHE, run, log } from './lib/util.mjs';
+import { qemuArgs, overlay, bootHeadless } from './vm.mjs';
+
+export const DISK2_MIB = 320;
+
+export async function provisionDisk2(base) {
+  const image = join(CACHE, `disk2-${base.hash}.img`);
+  if (existsSync(image)) return image;
+  const t0 = Date.now();
+  log('provisioning the second disk in a VM (LVM + LUKS2), about 1-2 min');
+  const tmp = `${image}.tmp`;
+  const rootOverlay = join(CACHE, 'provision-root.qcow2');
+  const results = join(CACHE, 'provision-results.log');
+  rmSync(tmp, { force: true });
+  rmSync(results, { force: true });
+  await run('truncate', ['-s', `${DISK2_MIB}M`, tmp]);
+  await overlay(base.image, rootOverlay);
+  await bootHeadless(qemuArgs({ kernel: base.kernel, initrd: base.initrd, root: rootOverlay, disk2: tmp, results,
+    cmdline: ['lab.provision'] }), { timeoutMs: 600_000 });
+  const out = existsSync(results) ? readFileSync(results, 'utf8') : '';
+  rmSync(rootOverlay, { force: true });
+  if (!out.includes('@@PROVISION OK')) {
+    throw new Error(`provisioning the second disk failed; its log (ttyS1) ends with:\n${out.slice(-3000)}`);
+  }
+  renameSync(tmp, image);
+  log(`second disk provisioned in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  return image;
+}

@@ -1,0 +1,36 @@
+#!/bin/bash
+# Turns the mmdebstrap tree ($1) into the lab's base system. Runs on the host as root, once per base hash.
+set -euo pipefail
+T=$1; HERE=$(dirname "$(readlink -f "$0")")
+
+echo cryptvm-lab > "$T/etc/hostname"
+printf '127.0.0.1 localhost\n127.0.1.1 cryptvm-lab\n' > "$T/etc/hosts"
+printf '/dev/vda / ext4 rw,errors=remount-ro 0 1\n' > "$T/etc/fstab"
+echo 'root:lab' | chroot "$T" chpasswd
+touch "$T/root/.hushlogin"
+
+# Persistent journal, so a test can read the previous boot's shutdown (journalctl -b -1).
+mkdir -p "$T/var/log/journal" "$T/etc/systemd/journald.conf.d"
+printf '[Journal]\nStorage=persistent\n' > "$T/etc/systemd/journald.conf.d/lab.conf"
+
+# cryptvm-guests.service stops the guests here; Debian's libvirt-guests would stall power-off 300 s/guest.
+chroot "$T" systemctl mask libvirt-guests.service
+# No network in the lab: the default network has no dnsmasq and would only log errors.
+rm -f "$T/etc/libvirt/qemu/networks/autostart/default.xml"
+# Nothing in the lab needs these at boot; they cost seconds under TCG.
+chroot "$T" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer 2>/dev/null || true
+
+# Guests (kernel + domain XML) are added per root image by image.mjs, so editing them is cheap.
+mkdir -p "$T/var/lib/libvirt/images/secure"
+
+# Key file for lvdata (cr_data). Lives on the root image; disk2 is provisioned with it.
+mkdir -p "$T/etc/cryptvm/keys"
+chmod 0700 "$T/etc/cryptvm/keys"
+head -c 64 /dev/urandom > "$T/etc/cryptvm/keys/data.key"
+chmod 0600 "$T/etc/cryptvm/keys/data.key"
+
+# Lab helpers: result channel, provisioning.
+install -m 0755 "$HERE/lab-run" "$T/usr/local/sbin/lab-run"
+install -m 0755 "$HERE/lab-provision" "$T/usr/local/sbin/lab-provision"
+install -m 0644 "$HERE/lab-provision.service" "$T/etc/systemd/system/lab-provision.service"
+chroot "$T" systemctl enable lab-provision.service

@@ -1,0 +1,29 @@
+// Everything a boot needs, built or reused from .cache/lab: base tree, disk2, root image with the .deb.
+import { readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { LAB, CACHE, log, prune } from './lib/util.mjs';
+import { buildBase, buildRootImage, findDeb } from './image.mjs';
+import { provisionDisk2 } from './disk.mjs';
+import { overlay } from './vm.mjs';
+
+export const PASSPHRASE = 'lab-passphrase';
+export const ROOT_PASSWORD = 'lab';
+
+/** @returns the cached images plus fresh per-run overlays in a new run directory */
+export async function prepare(runName) {
+  const t0 = Date.now();
+  const deb = findDeb(); // fail early and clearly when the package is not built
+  const base = await buildBase();
+  const disk2 = await provisionDisk2(base);
+  const root = await buildRootImage(base, deb, readFileSync(join(LAB, 'cryptvm.toml'), 'utf8'));
+  const runDir = join(CACHE, 'runs', `${runName}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  mkdirSync(runDir, { recursive: true });
+  prune(join(CACHE, 'runs'), /./, 4);
+  const images = {
+    kernel: base.kernel, initrd: base.initrd, runDir, deb,
+    root: await overlay(root, join(runDir, 'root.qcow2')),
+    disk2: await overlay(disk2, join(runDir, 'disk2.qcow2')),
+  };
+  log(`images ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (${runDir})`);
+  return images;
+}

@@ -1,0 +1,30 @@
+// Scenario c: headless boot, nobody answers. After boot_wait libvirtd starts and web (key file) runs while
+// imap and office (prompt) wait; an admin answers from a root shell and the waiting guests start by themselves.
+import { PASSPHRASE } from '../prepare.mjs';
+import { waitGuests, running } from '../boot.mjs';
+import { PROMPT } from './a-boot.mjs';
+
+export async function scenarioLateUnlock(t, { con, res }, timings) {
+  await con.login(); // getty only comes once cryptvm is ready or boot_wait passed
+  const list = await waitGuests(res, ['web'], 300);
+  t.check('c: after boot_wait, web (key file volume) runs', running(list.out, 'web'), list.out.replace(/\s+/g, ' '));
+  const ready = await res.sh('systemctl is-active cryptvm libvirtd; systemctl show -p StatusText --value cryptvm');
+  t.check('c: libvirtd started although a passphrase is missing', /^active\nactive/.test(ready.out), ready.out.replace(/\n/g, ' '));
+  t.check('c: imap and office wait for the passphrase', !running(list.out, 'imap') && !running(list.out, 'office')
+    && /waiting|locked/i.test(ready.out), ready.out.split('\n')[2]);
+  const tAnswer = Date.now();
+  await con.line('systemd-tty-ask-password-agent --query');
+  try {
+    await con.expect(PROMPT, 60_000, 'the prompt of the tty agent');
+    t.check('c: systemd-tty-ask-password-agent --query shows the pending request', true);
+    await con.line(PASSPHRASE);
+    await con.expect(/root@cryptvm-lab:~# $/m, 120_000, 'the shell prompt after answering');
+  } catch (e) {
+    t.fail(['c: systemd-tty-ask-password-agent --query shows the pending request'], e);
+    await con.type('\x03'); // leave the agent so later commands are not typed into it as a passphrase
+  }
+  const after = await waitGuests(res, ['imap', 'office'], 240);
+  t.check('c: imap and office start by themselves after the late unlock',
+    running(after.out, 'imap') && running(after.out, 'office'), after.out.replace(/\s+/g, ' '));
+  timings.lateUnlockToGuests = (Date.now() - tAnswer) / 1000;
+}

@@ -1,0 +1,56 @@
+// `npm run test:system`: two boots of the lab VM driven through the console like a person would.
+// Boot 1 (someone at the console): scenarios a, b, markers for e, then power-off (d).
+// Boot 2 (headless): the previous power-off's journal (d), markers (e), late unlock (c), power-off again.
+// Prints one line per check and, last, "N passed, N failed"; exits non-zero on any failure.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tally } from './lib/tally.mjs';
+import { log } from './lib/util.mjs';
+import { prepare } from './prepare.mjs';
+import { bootVm } from './boot.mjs';
+import { scenarioBoot } from './scenarios/a-boot.mjs';
+import { scenarioRestart } from './scenarios/b-restart.mjs';
+import { scenarioLateUnlock } from './scenarios/c-late-unlock.mjs';
+import { powerOff, checkShutdownJournal } from './scenarios/d-poweroff.mjs';
+import { newMarker, writeMarkers, checkMarkers } from './scenarios/e-data.mjs';
+
+const SHUTDOWN_TIMEOUT_S = 30; // lab/cryptvm.toml
+const t = new Tally();
+const timings = {};
+const t0 = Date.now();
+let vm;
+
+async function step(names, fn) {
+  try { await fn(); } catch (e) { t.fail(names, e); }
+}
+
+try {
+  const tPrep = Date.now();
+  const images = await prepare('test');
+  timings.prepare = (Date.now() - tPrep) / 1000;
+  const marker = newMarker();
+
+  vm = bootVm(images, 1);
+  await step(['a: scenario'], () => scenarioBoot(t, vm, timings));
+  await step(['b: scenario'], () => scenarioRestart(t, vm));
+  await step(['e: markers written'], async () => {
+    const r = await writeMarkers(vm.res, marker);
+    t.check('e: markers written', r.rc === 0, r.out.trim());
+  });
+  await step(['d: first VM off'], async () => { timings.powerOff = await powerOff(t, vm, 'first'); });
+
+  vm = bootVm(images, 2);
+  await step(['c: scenario'], () => scenarioLateUnlock(t, vm, timings));
+  await step(['d: journal checks'], () => checkShutdownJournal(t, vm, SHUTDOWN_TIMEOUT_S));
+  await step(['e: markers checked'], () => checkMarkers(t, vm.res, marker));
+  await step(['d: second VM off'], async () => { timings.powerOff2 = await powerOff(t, vm, 'second'); });
+  writeFileSync(join(images.runDir, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
+} catch (e) {
+  t.fail(['system test setup'], e);
+} finally {
+  vm?.con.kill();
+}
+timings.total = (Date.now() - t0) / 1000;
+log(`timings: ${JSON.stringify(timings)}`);
+console.log(t.summary());
+process.exit(t.failed === 0 ? 0 : 1);
