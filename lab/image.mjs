@@ -63,12 +63,11 @@ export async function mkfs(tree, image) {
 
 /** The cryptvm .deb built by packaging/deb/build.sh; a clear error when it is not there yet. */
 export function findDeb() {
-  const dist = join(ROOT, 'dist');
-  const debs = existsSync(dist) ? readdirSync(dist).filter((f) => /^cryptvm_.*_all\.deb$/.test(f)).sort() : [];
-  if (debs.length === 0) {
-    throw new Error(`no cryptvm .deb in ${dist}: build it first with \`bash packaging/deb/build.sh\` (npm run deb)`);
-  }
-  return join(dist, debs[debs.length - 1]);
+  // The package of this checkout's version, not whatever older build is lying around in dist/.
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const deb = join(ROOT, 'dist', `cryptvm_${version}-1_all.deb`);
+  if (!existsSync(deb)) throw new Error(`no ${deb}: build it first with \`bash packaging/deb/build.sh\` (npm run deb)`);
+  return deb;
 }
 
 /** Guests: the tiny kernel and persistent definitions libvirtd loads at start (no autostart links). */

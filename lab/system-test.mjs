@@ -1,6 +1,7 @@
 // `npm run test:system`: two boots of the lab VM driven through the console like a person would.
 // Boot 1 (someone at the console): scenarios a, b, markers for e, then power-off (d).
-// Boot 2 (headless): the previous power-off's journal (d), markers (e), late unlock (c), power-off again.
+// Boot 2 (headless): the previous power-off's journal (d), markers (e), late unlock (c), the cryptvm command
+// (f: status, plan, lock, unlock at the console), power-off again.
 // Prints one line per check and, last, "N passed, N failed"; exits non-zero on any failure.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { bootVm } from './boot.mjs';
 import { scenarioBoot } from './scenarios/a-boot.mjs';
 import { scenarioRestart } from './scenarios/b-restart.mjs';
 import { scenarioLateUnlock } from './scenarios/c-late-unlock.mjs';
+import { scenarioCli } from './scenarios/f-cli.mjs';
 import { powerOff, checkShutdownJournal } from './scenarios/d-poweroff.mjs';
 import { newMarker, writeMarkers, checkMarkers } from './scenarios/e-data.mjs';
 
@@ -41,6 +43,7 @@ try {
 
   vm = bootVm(images, 2);
   await step(['c: scenario'], () => scenarioLateUnlock(t, vm, timings));
+  await step(['f: scenario'], () => scenarioCli(t, vm, images.runDir));
   await step(['d: journal checks'], () => checkShutdownJournal(t, vm, SHUTDOWN_TIMEOUT_S));
   await step(['e: markers checked'], () => checkMarkers(t, vm.res, marker));
   await step(['d: second VM off'], async () => { timings.powerOff2 = await powerOff(t, vm, 'second'); });
