@@ -37,7 +37,9 @@ export function describePlan(config: Config, status: DaemonStatus): Plan {
     for (const name of layer) {
       const g = config.guests.find((x) => x.name === name);
       if (!g) continue;
-      shutdown.push({ action: 'shutdown', target: name, detail: `ACPI shutdown, ${formatDuration(g.shutdownTimeoutMs)} then ${g.onTimeout}` });
+      const others = layer.filter((n) => n !== name);
+      const together = others.length ? `, in parallel with ${others.join(', ')}` : '';
+      shutdown.push({ action: 'shutdown', target: name, detail: `ACPI shutdown, ${formatDuration(g.shutdownTimeoutMs)} then ${g.onTimeout}${together}` });
     }
   }
   for (const v of [...config.volumes].reverse()) {

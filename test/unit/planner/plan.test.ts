@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { describePlan } from '../../../src/planner/plan.js';
+import type { DaemonStatus } from '../../../src/daemon/control.js';
+import { config, guest, volume } from '../../helpers/config.js';
+
+const empty: DaemonStatus = { phase: 'ready', status: '', configPath: '/x', volumes: [], guests: [] };
+
+describe('describePlan', () => {
+  const cfg = config(
+    [volume('cr_a', { keys: [{ kind: 'keyfile', path: '/k' }, { kind: 'prompt' }] }), volume('cr_img', { mount: { where: '/srv/img', options: '', type: undefined } })],
+    [guest('dns', { volumes: ['cr_a'] }), guest('imap', { after: ['dns'], delayMs: 10_000, volumes: ['cr_a'] }), guest('office', { volumes: ['cr_img'], onTimeout: 'managedsave' })],
+  );
+
+  it('boot: volumes in config order, then READY, then guests in after= order', () => {
+    const p = describePlan(cfg, empty);
+    expect(p.boot.map((s) => `${s.action} ${s.target}`)).toEqual(['open cr_a', 'open cr_img', 'mount cr_img', 'ready cryptvm.service', 'start dns', 'start office', 'start imap']);
+    expect(p.boot[0]!.detail).toBe('/dev/vg/cr_a with keyfile:/k, then prompt');
+    expect(p.boot[6]!.detail).toBe('when cr_a open, after dns + 10s');
+  });
+
+  it('shutdown: reverse order, parallel guests said so, then unmount before close', () => {
+    const p = describePlan(cfg, empty);
+    expect(p.shutdown.map((s) => `${s.action} ${s.target}`)).toEqual(['shutdown imap', 'shutdown dns', 'shutdown office', 'unmount cr_img', 'close cr_img', 'close cr_a']);
+    expect(p.shutdown[1]!.detail).toBe('ACPI shutdown, 3min then destroy, in parallel with office');
+    expect(p.shutdown[2]!.detail).toBe('ACPI shutdown, 3min then managedsave, in parallel with dns');
+  });
+
+  it('conflicts: libvirt autostart on a gated guest, a missing domain', () => {
+    const status: DaemonStatus = {
+      ...empty,
+      guests: [
+        { name: 'dns', state: 'running', waitingFor: [], volumes: ['cr_a'], autostart: true, libvirtAutostart: true, error: undefined },
+        { name: 'imap', state: 'missing', waitingFor: [], volumes: ['cr_a'], autostart: true, libvirtAutostart: undefined, error: undefined },
+      ],
+    };
+    expect(describePlan(cfg, status).conflicts).toEqual([
+      'guest dns: libvirt autostart is also enabled and would race cryptvm — run: virsh autostart --disable dns',
+      'guest imap: no such libvirt domain — define it or remove it from the config',
+    ]);
+  });
+});
