@@ -63,6 +63,17 @@ export interface Runner {
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
+/** The child never ran to an exit code: not found, or failed to spawn. */
+function notRun(file: string, command: string, r: { cause?: unknown; shortMessage: string }): SpawnError {
+  const notFound = (r.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+  return new SpawnError(
+    notFound ? `${file}: program not found; install it or fix PATH` : `${command} failed: ${r.shortMessage}`,
+    command,
+    notFound ? 'not-found' : 'failed',
+    { cause: r.cause ?? r },
+  );
+}
+
 export class ExecaRunner implements Runner {
   async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const command = quoteCommand(file, args);
@@ -87,15 +98,7 @@ export class ExecaRunner implements Runner {
     const r = await child;
     if (r.timedOut) throw new SpawnError(`${command} timed out`, command, 'timeout', { cause: r });
     if (r.isCanceled) throw new SpawnError(`${command} was aborted`, command, 'aborted', { cause: r });
-    if (r.exitCode === undefined) {
-      const notFound = (r.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-      throw new SpawnError(
-        notFound ? `${file}: program not found; install it or fix PATH` : `${command} failed: ${r.shortMessage}`,
-        command,
-        notFound ? 'not-found' : 'failed',
-        { cause: r.cause ?? r },
-      );
-    }
+    if (r.exitCode === undefined) throw notRun(file, command, r);
     if (options.binaryStdout) {
       const bytes = Buffer.from(r.stdout as unknown as Uint8Array);
       (r.stdout as unknown as Uint8Array).fill(0);
@@ -136,15 +139,7 @@ export class ExecaRunner implements Runner {
     const r = await child;
     if (thrown) throw thrown.error;
     if (r.isCanceled) throw new SpawnError(`${command} was aborted`, command, 'aborted', { cause: r });
-    if (r.exitCode === undefined) {
-      const notFound = (r.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-      throw new SpawnError(
-        notFound ? `${file}: program not found; install it or fix PATH` : `${command} failed: ${r.shortMessage}`,
-        command,
-        notFound ? 'not-found' : 'failed',
-        { cause: r.cause ?? r },
-      );
-    }
+    if (r.exitCode === undefined) throw notRun(file, command, r);
     return { command, exitCode: r.exitCode, stderr: String(r.stderr) };
   }
 }
