@@ -64,7 +64,7 @@ export interface Runner {
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** The child never ran to an exit code: not found, or failed to spawn. */
-function notRun(file: string, command: string, r: { cause?: unknown; shortMessage: string }): SpawnError {
+function notRun(file: string, command: string, r: { cause?: unknown; shortMessage?: string }): SpawnError {
   const notFound = (r.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
   return new SpawnError(
     notFound ? `${file}: program not found; install it or fix PATH` : `${command} failed: ${r.shortMessage}`,
