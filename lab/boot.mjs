@@ -4,12 +4,16 @@ import { qemuArgs } from './vm.mjs';
 import { Console } from './console.mjs';
 import { Results } from './results.mjs';
 import { log } from './lib/util.mjs';
+import { startSwtpm } from './host.mjs';
 
-export function bootVm(images, n, cmdline = []) {
+export async function bootVm(images, n, cmdline = []) {
   const results = join(images.runDir, `results-${n}.log`);
   const consoleLog = join(images.runDir, `console-${n}.log`);
   log(`boot ${n}: console log ${consoleLog}`);
-  const con = new Console(qemuArgs({ ...images, results, cmdline }), consoleLog);
+  // A swtpm per boot (it serves one QEMU), on the run's copy of the TPM state: the same TPM across boots.
+  const tpm = await startSwtpm(images.tpmState, join(images.runDir, `swtpm-${n}.sock`));
+  const con = new Console(qemuArgs({ ...images, results, cmdline, tpmSock: tpm.sock }), consoleLog);
+  con.exit.then(() => tpm.stop());
   return { con, res: new Results(results, con), startedAt: Date.now() };
 }
 

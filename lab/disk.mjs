@@ -5,12 +5,17 @@ import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE, run, log } from './lib/util.mjs';
 import { qemuArgs, overlay, bootHeadless } from './vm.mjs';
+import { makeTangKeys, startSwtpm, startTang } from './host.mjs';
 
-export const DISK2_MIB = 320;
+export const DISK2_MIB = 384;
 
+/** disk2 plus the host state its TPM2 token and tang binding were made with, all under the base hash. */
 export async function provisionDisk2(base) {
   const image = join(CACHE, `disk2-${base.hash}.img`);
-  if (existsSync(image)) return image;
+  const tpmState = join(CACHE, `swtpm-${base.hash}`);
+  const tangKeys = join(CACHE, `tang-${base.hash}`);
+  const state = { image, tpmState, tangKeys };
+  if ([image, tpmState, tangKeys].every((p) => existsSync(p))) return state;
   const t0 = Date.now();
   log('provisioning the second disk in a VM (LVM + LUKS2), about 1-2 min');
   const tmp = `${image}.tmp`;
@@ -20,14 +25,27 @@ export async function provisionDisk2(base) {
   rmSync(results, { force: true });
   await run('truncate', ['-s', `${DISK2_MIB}M`, tmp]);
   await overlay(base.image, rootOverlay);
-  await bootHeadless(qemuArgs({ kernel: base.kernel, initrd: base.initrd, root: rootOverlay, disk2: tmp, results,
-    cmdline: ['lab.provision'] }), { timeoutMs: 600_000 });
+  await makeTangKeys(`${tangKeys}.tmp`);
+  rmSync(`${tpmState}.tmp`, { recursive: true, force: true });
+  const tang = await startTang(`${tangKeys}.tmp`);
+  let tpm;
+  try {
+    tpm = await startSwtpm(`${tpmState}.tmp`, join(CACHE, 'provision-swtpm.sock'));
+    await bootHeadless(qemuArgs({ kernel: base.kernel, initrd: base.initrd, root: rootOverlay, disk2: tmp, results,
+      cmdline: ['lab.provision'], tpmSock: tpm.sock, tangPort: tang.port }), { timeoutMs: 600_000 });
+  } finally {
+    await tpm?.stop(); // exited before its state directory is renamed into the cache
+    await tang.stop();
+  }
   const out = existsSync(results) ? readFileSync(results, 'utf8') : '';
   rmSync(rootOverlay, { force: true });
   if (!out.includes('@@PROVISION OK')) {
     throw new Error(`provisioning the second disk failed; its log (ttyS1) ends with:\n${out.slice(-3000)}`);
   }
+  for (const p of [tpmState, tangKeys]) rmSync(p, { recursive: true, force: true });
+  renameSync(`${tpmState}.tmp`, tpmState);
+  renameSync(`${tangKeys}.tmp`, tangKeys);
   renameSync(tmp, image);
   log(`second disk provisioned in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  return image;
+  return state;
 }

@@ -12,6 +12,10 @@ export const PACKAGES = [
   'systemd-sysv', 'udev', 'dbus', 'linux-image-cloud-amd64', 'initramfs-tools', 'cryptsetup', 'lvm2', 'dmsetup',
   'libvirt-daemon-system', 'libvirt-clients', 'qemu-system-x86', 'qemu-utils', 'nodejs', 'e2fsprogs', 'jq',
   'kmod', 'procps', 'less', 'passwd', 'mount',
+  // issue 5: systemd-cryptenroll/the systemd-tpm2 token plugin dlopen tss2 (device TCTI for /dev/tpmrm0);
+  // clevis + tang pin for the tang-bound volume.
+  'libtss2-esys-3.0.2-0', 'libtss2-rc0', 'libtss2-mu0', 'libtss2-tcti-device0', 'tpm2-tools',
+  'clevis', 'clevis-luks', 'curl',
 ];
 
 /** The machine's own apt sources (deb822), fed to mmdebstrap on stdin: no mirror name lives in the repo. */

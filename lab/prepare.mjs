@@ -5,6 +5,7 @@ import { LAB, CACHE, log, prune } from './lib/util.mjs';
 import { buildBase, buildRootImage, findDeb } from './image.mjs';
 import { provisionDisk2 } from './disk.mjs';
 import { overlay } from './vm.mjs';
+import { copyTpmState, startTang } from './host.mjs';
 
 export const PASSPHRASE = 'lab-passphrase';
 export const ROOT_PASSWORD = 'lab';
@@ -19,10 +20,13 @@ export async function prepare(runName) {
   const runDir = join(CACHE, 'runs', `${runName}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(runDir, { recursive: true });
   prune(join(CACHE, 'runs'), /./, 4);
+  // One tang server per run (every boot of it uses the same); the caller ends it with images.stopHost().
+  const tang = await startTang(disk2.tangKeys);
   const images = {
     kernel: base.kernel, initrd: base.initrd, runDir, deb,
     root: await overlay(root, join(runDir, 'root.qcow2')),
-    disk2: await overlay(disk2, join(runDir, 'disk2.qcow2')),
+    disk2: await overlay(disk2.image, join(runDir, 'disk2.qcow2')),
+    tpmState: copyTpmState(disk2.tpmState, join(runDir, 'swtpm')), tangPort: tang.port, stopHost: tang.stop,
   };
   log(`images ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (${runDir})`);
   return images;

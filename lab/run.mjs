@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { prepare, PASSPHRASE, ROOT_PASSWORD } from './prepare.mjs';
 import { qemuArgs } from './vm.mjs';
+import { startSwtpm } from './host.mjs';
 
 let images;
 try {
@@ -14,11 +15,12 @@ try {
 }
 console.log(`
   cryptvm lab — Debian 12 VM (TCG), cryptvm installed from ${images.deb.split('/').pop()}
-  disk passphrase (cr_imap_encr + cr_images): ${PASSPHRASE}
+  disk passphrase (cr_imap_encr + cr_images): ${PASSPHRASE}; cr_tpm (swtpm) and cr_tang (tang on 127.0.0.1:${images.tangPort}) open alone
   login: root / ${ROOT_PASSWORD}
   try: cryptvm status · virsh list --all · journalctl -u cryptvm · systemctl status cryptvm
   leave: poweroff (or Ctrl-A x)   disks of this run: ${images.runDir}
 `);
-const args = qemuArgs({ ...images, results: join(images.runDir, 'results.log'), console: 'mon:stdio' });
+const tpm = await startSwtpm(images.tpmState, join(images.runDir, 'swtpm.sock'));
+const args = qemuArgs({ ...images, results: join(images.runDir, 'results.log'), console: 'mon:stdio', tpmSock: tpm.sock });
 const child = spawn('qemu-system-x86_64', args, { stdio: 'inherit' });
-child.on('exit', (code) => process.exit(code ?? 0));
+child.on('exit', (code) => { tpm.stop(); images.stopHost(); process.exit(code ?? 0); });

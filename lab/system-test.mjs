@@ -1,6 +1,6 @@
 // `npm run test:system`: two boots of the lab VM driven through the console like a person would.
-// Boot 1 (someone at the console): scenarios a, b, markers for e, then power-off (d).
-// Boot 2 (headless): the previous power-off's journal (d), markers (e), late unlock (c), the cryptvm command
+// Boot 1 (someone at the console): scenarios a, g (TPM2 token + tang volumes), b, markers for e, power-off (d).
+// Boot 2 (headless): late unlock (c), g again with nobody at the console, the cryptvm command
 // (f: status, plan, lock, unlock at the console), power-off again.
 // Prints one line per check and, last, "N passed, N failed"; exits non-zero on any failure.
 import { writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { scenarioRestart } from './scenarios/b-restart.mjs';
 import { scenarioLateUnlock } from './scenarios/c-late-unlock.mjs';
 import { scenarioCli } from './scenarios/f-cli.mjs';
 import { powerOff, checkShutdownJournal } from './scenarios/d-poweroff.mjs';
+import { checkUnattended } from './scenarios/g-unattended.mjs';
 import { newMarker, writeMarkers, checkMarkers } from './scenarios/e-data.mjs';
 
 const SHUTDOWN_TIMEOUT_S = 30; // lab/cryptvm.toml
@@ -21,6 +22,7 @@ const t = new Tally();
 const timings = {};
 const t0 = Date.now();
 let vm;
+let images;
 
 async function step(names, fn) {
   try { await fn(); } catch (e) { t.fail(names, e); }
@@ -28,12 +30,13 @@ async function step(names, fn) {
 
 try {
   const tPrep = Date.now();
-  const images = await prepare('test');
+  images = await prepare('test');
   timings.prepare = (Date.now() - tPrep) / 1000;
   const marker = newMarker();
 
-  vm = bootVm(images, 1);
+  vm = await bootVm(images, 1);
   await step(['a: scenario'], () => scenarioBoot(t, vm, timings));
+  await step(['g: boot 1'], () => checkUnattended(t, vm, 'boot 1'));
   await step(['b: scenario'], () => scenarioRestart(t, vm));
   await step(['e: markers written'], async () => {
     const r = await writeMarkers(vm.res, marker);
@@ -41,8 +44,9 @@ try {
   });
   await step(['d: first VM off'], async () => { timings.powerOff = await powerOff(t, vm, 'first'); });
 
-  vm = bootVm(images, 2);
+  vm = await bootVm(images, 2);
   await step(['c: scenario'], () => scenarioLateUnlock(t, vm, timings));
+  await step(['g: headless boot 2'], () => checkUnattended(t, vm, 'headless boot 2'));
   await step(['f: scenario'], () => scenarioCli(t, vm, images.runDir));
   await step(['d: journal checks'], () => checkShutdownJournal(t, vm, SHUTDOWN_TIMEOUT_S));
   await step(['e: markers checked'], () => checkMarkers(t, vm.res, marker));
@@ -52,6 +56,7 @@ try {
   t.fail(['system test setup'], e);
 } finally {
   vm?.con.kill();
+  images?.stopHost();
 }
 timings.total = (Date.now() - t0) / 1000;
 log(`timings: ${JSON.stringify(timings)}`);

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { run } from './lib/util.mjs';
+import { hostArgs } from './host.mjs';
 
 /** A copy-on-write qcow2 layer over a cached image, so every run starts from the same pristine disk. */
 export async function overlay(backing, path, backingFormat = 'raw') {
@@ -13,7 +14,7 @@ export async function overlay(backing, path, backingFormat = 'raw') {
 
 /**
  * @param {{kernel:string, initrd:string, root:string, disk2:string, results:string, cmdline?:string[],
- *          console?:'stdio'|'mon:stdio', memMiB?:number}} o
+ *          console?:'stdio'|'mon:stdio', memMiB?:number, tpmSock?:string, tangPort?:number}} o
  */
 export function qemuArgs(o) {
   const fmt = (p) => (p.endsWith('.qcow2') ? 'qcow2' : 'raw');
@@ -26,6 +27,7 @@ export function qemuArgs(o) {
     '-drive', `file=${o.disk2},if=virtio,format=${fmt(o.disk2)},cache=unsafe`,
     '-serial', o.console ?? 'stdio',
     '-serial', `file:${o.results}`,
+    ...hostArgs(o),
   ];
 }
 

@@ -13,7 +13,7 @@ PACKAGES=(
   # packaging: the .deb and its checks
   dpkg-dev lintian groff-base groff man-db mandoc rpm fakeroot
   # the lab VM: image build, guest kernel, emulator
-  mmdebstrap debian-archive-keyring e2fsprogs qemu-system-x86 qemu-utils gcc binutils
+  mmdebstrap debian-archive-keyring e2fsprogs qemu-system-x86 qemu-utils gcc binutils swtpm swtpm-tools tang socat
 )
 
 missing=()

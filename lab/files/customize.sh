@@ -15,7 +15,14 @@ printf '[Journal]\nStorage=persistent\n' > "$T/etc/systemd/journald.conf.d/lab.c
 
 # cryptvm-guests.service stops the guests here; Debian's libvirt-guests would stall power-off 300 s/guest.
 chroot "$T" systemctl mask libvirt-guests.service
-# No network in the lab: the default network has no dnsmasq and would only log errors.
+# The VM's one NIC (QEMU user-mode, restrict=on): a static address in slirp's net; the only thing reachable is
+# tang at 10.0.2.100:80 (guestfwd to the host's loopback). No wait-online: nothing may wait for the network.
+mkdir -p "$T/etc/systemd/network"
+printf '[Match]\nName=en*\n\n[Network]\nAddress=10.0.2.15/24\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n' \
+  > "$T/etc/systemd/network/10-lab.network"
+chroot "$T" systemctl enable systemd-networkd.service
+chroot "$T" systemctl mask systemd-networkd-wait-online.service
+# No libvirt network in the lab: the default network has no dnsmasq and would only log errors.
 rm -f "$T/etc/libvirt/qemu/networks/autostart/default.xml"
 # Nothing in the lab needs these at boot; they cost seconds under TCG.
 chroot "$T" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer 2>/dev/null || true

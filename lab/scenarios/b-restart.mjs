@@ -11,5 +11,5 @@ export async function scenarioRestart(t, { res }) {
   t.check('b: guests keep the same domain IDs after restart', same,
     `${before.out.replace(/\n/g, ' ')} → ${after.out.replace(/\n/g, ' ')}`);
   t.check('b: mappings stay open after restart',
-    ['cr_data', 'cr_images', 'cr_imap_encr'].every((m) => new RegExp(`^${m}$`, 'm').test(after.out)));
+    ['cr_data', 'cr_images', 'cr_imap_encr', 'cr_tpm', 'cr_tang'].every((m) => new RegExp(`^${m}$`, 'm').test(after.out)));
 }

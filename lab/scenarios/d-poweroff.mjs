@@ -43,9 +43,12 @@ export async function checkShutdownJournal(t, { res }, shutdownTimeoutS) {
   const umount = first(log, (l) => l.msg === 'filesystem unmounted' && l.volume === 'cr_images');
   t.check('d: filesystem unmounted after libvirtd stopped', umount && umount.t >= tLibvirtdStop,
     umount ? `${umount.where} @${umount.t.toFixed(1)}` : 'no "filesystem unmounted"');
-  const closed = ['cr_imap_encr', 'cr_data', 'cr_images'].map((v) => first(log, (l) => l.msg === 'volume closed' && l.volume === v));
-  t.check('d: every mapping closed, after libvirtd stopped', closed.every((l) => l && l.t >= tLibvirtdStop),
-    closed.map((l) => l?.volume ?? 'missing').join(','));
+  // Every mapping is closed by cryptvm itself — not earlier by lvm2's blkdeactivate (blk-availability.service),
+  // which closes unused mappings at power-off unless cryptvm.service is ordered after it.
+  const volumes = ['cr_imap_encr', 'cr_data', 'cr_images', 'cr_tpm', 'cr_tang'];
+  const closed = volumes.map((v) => first(log, (l) => l.msg === 'volume closed' && l.volume === v));
+  t.check('d: every mapping closed by cryptvm, after libvirtd stopped', closed.every((l) => l && l.t >= tLibvirtdStop),
+    closed.map((l, i) => l?.volume ?? `${volumes[i]}: missing`).join(','));
   const bad = await res.sh("journalctl -b -1 -o cat | grep -Ei 'Failed with result|busy' | head -5");
   t.check('d: no failed unit and no "busy" in the power-off journal', bad.out.trim() === '', bad.out.trim().slice(0, 200));
 }

@@ -7,7 +7,9 @@ import type { DaemonStatus, Plan, PlanStep } from '../daemon/control.js';
 function keyLabel(k: KeySourceSpec): string {
   if (k.kind === 'keyfile') return `keyfile:${k.path}`;
   if (k.kind === 'credential') return `credential:${k.name}`;
-  return 'prompt';
+  if (k.kind === 'token') return k.tokenType ? `token:${k.tokenType}` : 'token';
+  if (k.kind === 'https') return `https:${k.url}`;
+  return k.kind; // prompt, clevis
 }
 
 export function describePlan(config: Config, status: DaemonStatus): Plan {

@@ -7,14 +7,14 @@ const empty: DaemonStatus = { phase: 'ready', status: '', configPath: '/x', volu
 
 describe('describePlan', () => {
   const cfg = config(
-    [volume('cr_a', { keys: [{ kind: 'keyfile', path: '/k' }, { kind: 'prompt' }] }), volume('cr_img', { mount: { where: '/srv/img', options: '', type: undefined } })],
+    [volume('cr_a', { keys: [{ kind: 'keyfile', path: '/k' }, { kind: 'token', tokenType: 'systemd-tpm2' }, { kind: 'clevis' }, { kind: 'prompt' }] }), volume('cr_img', { mount: { where: '/srv/img', options: '', type: undefined } })],
     [guest('dns', { volumes: ['cr_a'] }), guest('imap', { after: ['dns'], delayMs: 10_000, volumes: ['cr_a'] }), guest('office', { volumes: ['cr_img'], onTimeout: 'managedsave' })],
   );
 
   it('boot: volumes in config order, then READY, then guests in after= order', () => {
     const p = describePlan(cfg, empty);
     expect(p.boot.map((s) => `${s.action} ${s.target}`)).toEqual(['open cr_a', 'open cr_img', 'mount cr_img', 'ready cryptvm.service', 'start dns', 'start office', 'start imap']);
-    expect(p.boot[0]!.detail).toBe('/dev/vg/cr_a with keyfile:/k, then prompt');
+    expect(p.boot[0]!.detail).toBe('/dev/vg/cr_a with keyfile:/k, then token:systemd-tpm2, then clevis, then prompt');
     expect(p.boot[6]!.detail).toBe('when cr_a open, after dns + 10s');
   });
 
