@@ -23,6 +23,12 @@ export async function scenarioLateUnlock(t, { con, res }, timings) {
     t.fail(['c: systemd-tty-ask-password-agent --query shows the pending request'], e);
     await con.type('\x03'); // leave the agent so later commands are not typed into it as a passphrase
   }
+  // Journal priorities: `-p warning` shows the boot_wait warning and nothing below warning (no "volume opened").
+  const warn = await res.sh('journalctl -b -u cryptvm -p warning -o json --output-fields=PRIORITY,MESSAGE | jq -r \'"\\(.PRIORITY) \\(.MESSAGE)"\'');
+  const prios = warn.out.split('\n').filter(Boolean).map((l) => Number(l.split(' ')[0]));
+  t.check('c: journalctl -u cryptvm -p warning shows the boot_wait warning and only warnings or worse',
+    /boot_wait passed/.test(warn.out) && !/volume opened/.test(warn.out) && prios.length > 0 && prios.every((p) => p <= 4),
+    warn.out.split('\n').slice(0, 3).join(' | ').slice(0, 300));
   const after = await waitGuests(res, ['imap', 'office'], 240);
   t.check('c: imap and office start by themselves after the late unlock',
     running(after.out, 'imap') && running(after.out, 'office'), after.out.replace(/\s+/g, ' '));
