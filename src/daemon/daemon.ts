@@ -34,6 +34,8 @@ export interface DaemonDeps {
 
 const EXTEND_EVERY_MS = 20_000;
 const CLOSE_TIMEOUT_MS = 60_000;
+/** How long `unlock` waits for the daemon's password request to appear. */
+const ASK_WAIT_MS = 10_000;
 
 export class Daemon implements DaemonControl {
   private phase: DaemonPhase = 'starting';
@@ -104,10 +106,7 @@ export class Daemon implements DaemonControl {
 
   /** A password prompt appeared or went away: volume states and STATUS= change with it. */
   promptsChanged(): void {
-    for (const name of this.deps.volumes.records.keys()) {
-      const v = this.status().volumes.find((x) => x.name === name);
-      if (v) this.emit({ kind: 'volume', volume: v });
-    }
+    for (const v of this.buildStatus().volumes) this.emit({ kind: 'volume', volume: v });
     this.changed();
   }
 
@@ -149,7 +148,7 @@ export class Daemon implements DaemonControl {
       volumes: vols.map((r) => {
         const askId = this.deps.askIdFor(r.cfg.name);
         const s = toStatus(r, {
-          guests: guests.filter((g) => g.volumes.includes(r.cfg.name)).map((g) => g.cfg.name),
+          guests: this.deps.guests.usersOf(r.cfg.name),
           holders: r.phase === 'open' ? this.deps.holders(r.cfg.name) : [],
           askId,
         });
@@ -185,7 +184,8 @@ export class Daemon implements DaemonControl {
     }
     const tickets: UnlockTicket[] = [];
     for (const r of targets) {
-      for (let i = 0; i < 100 && !this.deps.askIdFor(r.cfg.name) && r.phase !== 'open'; i++) await this.deps.sleep(100);
+      // Woken by the change events a prompt (or the volume opening) emits; no polling.
+      await this.until(() => Boolean(this.deps.askIdFor(r.cfg.name)) || r.phase === 'open', ASK_WAIT_MS);
       const askId = this.deps.askIdFor(r.cfg.name);
       if (askId) tickets.push({ volume: r.cfg.name, askId });
     }
@@ -241,6 +241,22 @@ export class Daemon implements DaemonControl {
     } finally {
       await this.deps.notifier.notify({ READY: '1', STATUS: this.statusText() });
     }
+  }
+
+  /** Resolves when cond() holds, checked at once and after every change event, or after timeoutMs. */
+  private until(cond: () => boolean, timeoutMs: number): Promise<void> {
+    if (cond()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      const off = this.onChange(() => {
+        if (cond()) done();
+      });
+    });
   }
 
   onChange(listener: (event: ChangeEvent) => void): () => void {

@@ -123,7 +123,6 @@ export class GuestManager {
     g.run = run;
     this.deps.onChange(domain);
     for (const w of this.waiters) w();
-    if (run === 'shut-off') this.replan();
   }
 
   /** Mark guests as wanted (all autostart guests when none are named) and start what can start. */
@@ -229,6 +228,11 @@ export class GuestManager {
     const { state } = await this.deps.virsh.state(g.cfg.name);
     g.run = runOf(state);
     return g.run === 'shut-off';
+  }
+
+  /** Configured guests that use the volume. */
+  usersOf(volume: string): string[] {
+    return [...this.records.values()].filter((g) => g.volumes.includes(volume)).map((g) => g.cfg.name);
   }
 
   get isLive(): boolean {

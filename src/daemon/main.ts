@@ -94,7 +94,7 @@ async function main(): Promise<number> {
       if (forcePrompt && !v.keys.some((k) => k.kind === 'prompt')) s.push(new PromptSource(broker));
       return s;
     },
-    guestsOf: (name) => [...guests.records.values()].filter((g) => g.volumes.includes(name)).map((g) => g.cfg.name),
+    guestsOf: (name) => guests.usersOf(name),
     log,
     onChange: (name) => daemon?.volumeChanged(name),
     sleep,
