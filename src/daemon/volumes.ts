@@ -78,10 +78,10 @@ export class VolumeManager {
           runExclusive: (fn) => this.pbkdf.use(fn),
         },
         this.deps.sources(cfg, forcePrompt),
-        (key, source) =>
+        (key, source, bound) =>
           this.pbkdf.use(async () =>
             hints
-              ? (await tryWithHint(hints, cfg.name, source, (keySlot) => cryptsetup.openDetailed(device, cfg.name, key, { ...opts, keySlot }), log)).result
+              ? (await tryWithHint(hints, cfg.name, source, (keySlot) => cryptsetup.openDetailed(device, cfg.name, key, { ...opts, keySlot }), log, bound)).result
               : cryptsetup.open(device, cfg.name, key, opts),
           ),
         log,

@@ -18,8 +18,11 @@ import { TokenSource, type TokenDeps } from './token.js';
 import type { KeyContext, KeySource } from './types.js';
 
 /** 'opened' is accepted as a synonym of 'ok' (what the cryptsetup adapter's open() returns). */
-/** `source` is the label of the source the key came from (keyslot hints are kept per volume and source). */
-export type TryKey = (key: Buffer, source: string) => Promise<'ok' | 'opened' | 'bad-passphrase'>;
+/**
+ * `source` is the label of the source the key came from (keyslot hints are kept per volume and source);
+ * `keySlot` the slot the source says the key is bound to, if it knows.
+ */
+export type TryKey = (key: Buffer, source: string, keySlot?: number) => Promise<'ok' | 'opened' | 'bad-passphrase'>;
 /** On success, `skipped` says why each earlier source did not open the volume (for status). */
 export type ChainResult = { opened: true; source: string; skipped: string[] } | { opened: false; reasons: string[] };
 
@@ -51,7 +54,7 @@ export async function unlockWithChain(ctx: KeyContext, sources: KeySource[], try
       }
       let result: 'ok' | 'bad-passphrase';
       try {
-        result = (await tryKey(attempt.key, attempt.source)) === 'bad-passphrase' ? 'bad-passphrase' : 'ok';
+        result = (await tryKey(attempt.key, attempt.source, attempt.keySlot)) === 'bad-passphrase' ? 'bad-passphrase' : 'ok';
       } catch (e) {
         source.report?.(ctx, 'error');
         throw e;

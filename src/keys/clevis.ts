@@ -46,7 +46,8 @@ export class ClevisSource implements KeySource {
         const timeoutMs = backoff.remaining();
         if (timeoutMs <= 0 || ctx.signal.aborted) break;
         const r = await this.deps.clevis.decrypt(b.jwe, { timeoutMs, signal: ctx.signal });
-        if (r.ok) return { kind: 'key', key: r.key, source: this.label };
+        // A binding names its slot: trying that one first costs one PBKDF instead of one per slot before it.
+        if (r.ok) return { kind: 'key', key: r.key, source: this.label, ...(b.keyslots.length === 1 ? { keySlot: b.keyslots[0] } : {}) };
         failures.set(b.tokenId, { b, kind: r.kind, reason: r.reason });
         if (b.networkBound && r.kind !== 'failed') retry.push(b);
       }

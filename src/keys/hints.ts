@@ -114,7 +114,8 @@ export interface HintedResult {
 }
 
 /**
- * Tries the key on the remembered slot first (`--key-slot N`); if that slot does not take it — wrong
+ * Tries the key on the slot the source says it is bound to (`bound`, e.g. a clevis binding's slot), else on
+ * the remembered slot, first (`--key-slot N`); if that slot does not take it — wrong
  * passphrase for it, or the slot is gone (cryptsetup exits 1) — tries all slots, and records the slot that
  * matched. A key that fits no slot leaves the hint alone (it may well be right for the right key).
  * Failing to write the hint is logged, never fatal: it only costs speed next time.
@@ -125,8 +126,9 @@ export async function tryWithHint(
   source: string,
   attempt: (keySlot?: number) => Promise<SlotResult>,
   log?: Logger,
+  bound?: number,
 ): Promise<HintedResult> {
-  const hint = hints.get(volume, source);
+  const hint = bound !== undefined && validSlot(bound) ? bound : hints.get(volume, source);
   let fellBack = false;
   if (hint !== undefined) {
     try {

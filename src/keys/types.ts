@@ -20,7 +20,13 @@ export interface KeyContext {
 }
 
 export type KeyAttempt =
-  | { kind: 'key'; key: Buffer; source: string /* 'keyfile:/p', 'credential:x', 'prompt' */ }
+  | {
+      kind: 'key';
+      key: Buffer;
+      source: string /* 'keyfile:/p', 'credential:x', 'prompt' */;
+      /** The keyslot the key is bound to, when the source knows it (clevis: its binding's slot); tried first. */
+      keySlot?: number;
+    }
   | { kind: 'unavailable'; source: string; reason: string }
   /** The source opened the volume itself (LUKS2 token through cryptsetup's plugins). */
   | { kind: 'opened'; source: string };

@@ -72,7 +72,8 @@ describe('ClevisSource', () => {
       jwe1: [refused, refused, { ok: true, key: Buffer.from('k') }],
     });
     const r = await new ClevisSource({ clevis: d, backoffMs: [10, 20] }).get(ctx(volume('v', { networkTimeoutMs: 5000 })));
-    expect(r).toEqual({ kind: 'key', key: Buffer.from('k'), source: 'clevis' });
+    // The key comes with its binding's slot (1), which the unlock tries first.
+    expect(r).toEqual({ kind: 'key', key: Buffer.from('k'), source: 'clevis', keySlot: 1 });
     expect(calls).toEqual(['jwe3', 'jwe1', 'jwe1', 'jwe1']);
   });
 

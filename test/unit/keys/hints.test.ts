@@ -104,6 +104,22 @@ describe('tryWithHint', () => {
     expect(h.get('v', 'prompt')).toBe(0);
   });
 
+  it('a slot the source names (clevis binding) is tried first, even over a remembered one, and recorded', async () => {
+    const luks = new FakeLuks(['a', 'b', 'key', 'd']);
+    const h = new KeyslotHints(stateDir());
+    expect(await tryWithHint(h, 'v', 'clevis', luks.attempt('key'), undefined, 2)).toEqual({ result: 'ok', keySlot: 2, hinted: true, fellBack: false });
+    expect(luks.calls).toEqual([2]);
+    await h.set('v', 'clevis', 0);
+    luks.calls.length = 0;
+    expect((await tryWithHint(h, 'v', 'clevis', luks.attempt('key'), undefined, 2)).keySlot).toBe(2);
+    expect(luks.calls).toEqual([2]);
+    expect(h.get('v', 'clevis')).toBe(2);
+    // A wrong bound slot still falls back to all slots.
+    luks.calls.length = 0;
+    expect(await tryWithHint(h, 'v', 'clevis', luks.attempt('key'), undefined, 3)).toMatchObject({ result: 'ok', keySlot: 2, fellBack: true });
+    expect(luks.calls).toEqual([3, undefined]);
+  });
+
   it('a hint naming a wiped slot (cryptsetup error) falls back instead of failing', async () => {
     const luks = new FakeLuks(['a', 'key', undefined, undefined]);
     const h = new KeyslotHints(stateDir());
