@@ -1,6 +1,7 @@
 // The clevis source against a real tang server (tangd on loopback) and LUKS2 files bound with the real
 // `clevis luks bind`: the right key, tang killed (backed-off retries, then a fall-through), tang started late,
-// tang slow, no binding (no network wait), and the key never visible in /proc or the logs.
+// tang slow, no binding (no network wait), an sss 1-of-2 policy over two tang servers, and the key never
+// visible in /proc or the logs.
 import { readdirSync, readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,7 +27,9 @@ const PASS = Buffer.from('existing passphrase');
 describe.skipIf(missing !== undefined)('clevis source with a real tang server', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;
   let tang: TangServer;
+  let tang2: TangServer;
   let bound: string;
+  let sss: string;
   let plain: string;
   const lines: string[] = [];
   const log = createLogger({ level: 'trace', sink: { write: (l) => void lines.push(l) } });
@@ -42,16 +45,25 @@ describe.skipIf(missing !== undefined)('clevis source with a real tang server', 
     await writeFile(existing, PASS, { mode: 0o600 });
     // -y trusts the advertisement; -k reads the existing passphrase from a file (never argv).
     // Asynchronously: the tang proxy runs in this process's event loop.
-    const bind = await runner.run('clevis', ['luks', 'bind', '-y', '-k', existing, '-d', bound, 'tang', JSON.stringify({ url: tang.url })], { timeoutMs: 60_000 });
-    if (bind.exitCode !== 0) throw new Error(`${bind.command}: ${bind.stderr}`);
+    const bind = async (device: string, pin: string, cfg: unknown): Promise<void> => {
+      const r = await runner.run('clevis', ['luks', 'bind', '-y', '-k', existing, '-d', device, pin, JSON.stringify(cfg)], { timeoutMs: 60_000 });
+      if (r.exitCode !== 0) throw new Error(`${r.command}: ${r.stderr}`);
+    };
+    await bind(bound, 'tang', { url: tang.url });
+    // Shamir 1-of-2 over two tang servers: either one alone gives the key.
+    tang2 = await TangServer.started();
+    sss = await makeLuksFile(join(tmp.dir, 'sss.img'), { key: PASS });
+    await bind(sss, 'sss', { t: 1, pins: { tang: [{ url: tang.url }, { url: tang2.url }] } });
     await rm(existing);
   }, 60_000);
   afterEach(async () => {
     tang.delayMs = 0;
     await tang.start();
+    await tang2.start();
   });
   afterAll(async () => {
     await tang?.dispose();
+    await tang2?.dispose();
     await tmp?.cleanup();
   });
 
@@ -124,6 +136,28 @@ describe.skipIf(missing !== undefined)('clevis source with a real tang server', 
       }
     });
     expect(curls).toEqual([]);
+  }, 30_000);
+
+  it('sss 1-of-2: read as network-bound with both URLs; one tang down still gives the key of its slot', async () => {
+    const found = await new Clevis(runner).bindings(sss);
+    expect(found.luks2 && found.bindings.map(({ pin, urls, networkBound, keyslots }) => ({ pin, urls, networkBound, keyslots }))).toEqual([
+      { pin: 'sss', urls: [tang.url, tang2.url], networkBound: true, keyslots: [1] },
+    ]);
+    await tang.stop();
+    const r = await source().get(vctx(sss));
+    expect(r).toMatchObject({ kind: 'key', source: 'clevis', keySlot: 1 });
+    if (r.kind !== 'key') return;
+    expect(await cryptsetup.testPassphrase(sss, r.key, { keySlot: 1 })).toBe('ok');
+    r.key.fill(0);
+  }, 30_000);
+
+  it('sss 1-of-2 with both tang servers down: waits with backoff, then unavailable naming both', async () => {
+    await tang.stop();
+    await tang2.stop();
+    const started = Date.now();
+    const r = await source([100, 400]).get(vctx(sss, 2000));
+    expect(r).toMatchObject({ kind: 'unavailable', reason: expect.stringMatching(new RegExp(`^tang server ${tang.url}, ${tang2.url} unreachable for 2s \\(slot 1, sss: `)) });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
   }, 30_000);
 
   it('a volume without a clevis binding is unavailable at once, with no network wait', async () => {
