@@ -1,4 +1,4 @@
-// The second virtual disk (volgrp4 with three LUKS2 volumes). LVM and dm-crypt need device-mapper, which this
+// The second virtual disk (volgrp4 with six LUKS2 volumes). LVM and dm-crypt need device-mapper, which this
 // host kernel lacks, so it is laid out INSIDE the VM by a provisioning boot (lab.provision on the kernel
 // command line runs lab-provision.service, which powers off) and cached; runs use qcow2 overlays of it.
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { CACHE, run, log } from './lib/util.mjs';
 import { qemuArgs, overlay, bootHeadless } from './vm.mjs';
 import { makeTangKeys, startSwtpm, startTang } from './host.mjs';
+import { startKeyServer } from './keyserver.mjs';
 
 export const DISK2_MIB = 384;
 
@@ -29,13 +30,17 @@ export async function provisionDisk2(base) {
   rmSync(`${tpmState}.tmp`, { recursive: true, force: true });
   const tang = await startTang(`${tangKeys}.tmp`);
   let tpm;
+  let keyServer;
   try {
+    keyServer = await startKeyServer(base.keyserver);
     tpm = await startSwtpm(`${tpmState}.tmp`, join(CACHE, 'provision-swtpm.sock'));
     await bootHeadless(qemuArgs({ kernel: base.kernel, initrd: base.initrd, root: rootOverlay, disk2: tmp, results,
-      cmdline: ['lab.provision'], tpmSock: tpm.sock, tangPort: tang.port }), { timeoutMs: 600_000 });
+      cmdline: ['lab.provision'], tpmSock: tpm.sock, tangPort: tang.port, keyServerPort: keyServer.port }),
+    { timeoutMs: 600_000 });
   } finally {
     await tpm?.stop(); // exited before its state directory is renamed into the cache
     await tang.stop();
+    await keyServer?.stop();
   }
   const out = existsSync(results) ? readFileSync(results, 'utf8') : '';
   rmSync(rootOverlay, { force: true });

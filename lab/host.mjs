@@ -1,11 +1,12 @@
 // Host-side services the lab VM binds to (issue 5): a software TPM 2.0 (swtpm, QEMU's `-tpmdev emulator`) and a
-// real tang server on 127.0.0.1. Their state (TPM seed, tang keys) is cached next to disk2 under the same hash,
+// real tang server on 127.0.0.1 (the HTTPS key server is keyserver.mjs). Their state (TPM seed, tang keys) is cached next to disk2 under the same hash,
 // since the bindings made at provisioning only stay valid with exactly that state.
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { run, sleep } from './lib/util.mjs';
+import { KEYSERVER_HOST } from './keyserver.mjs';
 
 const TANGD = '/usr/libexec/tangd';
 const KEYGEN = '/usr/libexec/tangd-keygen';
@@ -92,18 +93,21 @@ export async function startSwtpm(stateDir, sock) {
 
 /**
  * QEMU arguments: the TPM (TIS on q35) and one NIC on a restricted user-mode network. restrict=on: the VM
- * reaches nothing on the host or beyond, only the guestfwd; `cmd:` runs one socat per guest connection (a
- * chardev guestfwd would be a single connection for the VM's lifetime, and tangd answers one request each).
+ * reaches nothing on the host or beyond, only the guestfwds (tang at 10.0.2.100:80, the key server at
+ * 10.0.2.101:443); `cmd:` runs one socat per guest connection (a chardev guestfwd would be a single connection
+ * for the VM's lifetime, and tangd answers one request each).
  */
-export function hostArgs({ tpmSock, tangPort }) {
+export function hostArgs({ tpmSock, tangPort, keyServerPort }) {
   const args = [];
   if (tpmSock) {
     args.push('-chardev', `socket,id=chrtpm,path=${tpmSock}`, '-tpmdev', 'emulator,id=tpm0,chardev=chrtpm',
       '-device', 'tpm-tis,tpmdev=tpm0');
   }
-  if (tangPort) {
-    args.push('-netdev', `user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:80-cmd:socat STDIO TCP:127.0.0.1:${tangPort}`,
-      '-device', 'virtio-net-pci,netdev=n0');
+  const forwards = [];
+  if (tangPort) forwards.push(`guestfwd=tcp:10.0.2.100:80-cmd:socat STDIO TCP:127.0.0.1:${tangPort}`);
+  if (keyServerPort) forwards.push(`guestfwd=tcp:${KEYSERVER_HOST}:443-cmd:socat STDIO TCP:127.0.0.1:${keyServerPort}`);
+  if (forwards.length > 0) {
+    args.push('-netdev', ['user', 'id=n0', 'restrict=on', ...forwards].join(','), '-device', 'virtio-net-pci,netdev=n0');
   }
   return args;
 }

@@ -35,7 +35,7 @@ export async function buildBase() {
   const hash = hashInputs([join(LAB, 'files')], [BASE_RECIPE, PACKAGES.join(','), sources]);
   const dir = join(CACHE, `base-${hash}`);
   const base = { hash, dir, tree: join(dir, 'tree'), kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img'),
-    image: join(dir, 'base.img') };
+    image: join(dir, 'base.img'), keyserver: join(dir, 'keyserver') };
   if (existsSync(join(dir, 'done'))) return base;
   const t0 = Date.now();
   rmSync(dir, { recursive: true, force: true });

@@ -15,7 +15,8 @@ try {
 }
 console.log(`
   cryptvm lab — Debian 12 VM (TCG), cryptvm installed from ${images.deb.split('/').pop()}
-  disk passphrase (cr_imap_encr + cr_images): ${PASSPHRASE}; cr_tpm (swtpm) and cr_tang (tang on 127.0.0.1:${images.tangPort}) open alone
+  disk passphrase (cr_imap_encr + cr_images): ${PASSPHRASE}; cr_tpm (swtpm), cr_tang (tang on 127.0.0.1:${images.tangPort})
+  and cr_keysrv (HTTPS key server on 127.0.0.1:${images.keyServerPort}) open alone
   login: root / ${ROOT_PASSWORD}
   try: cryptvm status · virsh list --all · journalctl -u cryptvm · systemctl status cryptvm
   leave: poweroff (or Ctrl-A x)   disks of this run: ${images.runDir}

@@ -14,7 +14,8 @@ export async function overlay(backing, path, backingFormat = 'raw') {
 
 /**
  * @param {{kernel:string, initrd:string, root:string, disk2:string, results:string, cmdline?:string[],
- *          console?:'stdio'|'mon:stdio', memMiB?:number, tpmSock?:string, tangPort?:number}} o
+ *          console?:'stdio'|'mon:stdio', memMiB?:number, tpmSock?:string, tangPort?:number,
+ *          keyServerPort?:number}} o
  */
 export function qemuArgs(o) {
   const fmt = (p) => (p.endsWith('.qcow2') ? 'qcow2' : 'raw');

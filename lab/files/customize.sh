@@ -36,6 +36,25 @@ chmod 0700 "$T/etc/cryptvm/keys"
 head -c 64 /dev/urandom > "$T/etc/cryptvm/keys/data.key"
 chmod 0600 "$T/etc/cryptvm/keys/data.key"
 
+# Key server of cr_keysrv (issue 5, the https: source): a lab CA, the server's certificate for 10.0.2.101 (where
+# the VM reaches it, a guestfwd to the host's loopback), a token and the secret it serves. The host's side lives
+# next to the tree ($KS: never in the VM); the VM gets the CA and the token. disk2's provisioning fetches the
+# secret over HTTPS with curl and enrols it, so the volume's key never lies on any image.
+KS=$(dirname "$T")/keyserver
+rm -rf "$KS"; mkdir -m 0700 "$KS"
+ssl() { openssl "$@" 2>/dev/null; }
+ssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$KS/ca.key" -out "$KS/ca.pem" \
+  -days 3650 -subj '/CN=cryptvm lab CA'
+ssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$KS/server.key" -out "$KS/server.csr" \
+  -subj '/CN=10.0.2.101'
+printf 'subjectAltName=IP:10.0.2.101\nextendedKeyUsage=serverAuth\n' > "$KS/server.ext"
+ssl x509 -req -in "$KS/server.csr" -CA "$KS/ca.pem" -CAkey "$KS/ca.key" -CAcreateserial -days 3650 \
+  -extfile "$KS/server.ext" -out "$KS/server.pem"
+head -c 24 /dev/urandom | base64 | tr -d '\n' > "$KS/token"
+head -c 32 /dev/urandom | base64 | tr -d '\n' > "$KS/secret"
+install -m 0644 "$KS/ca.pem" "$T/etc/cryptvm/keyserver-ca.pem"
+install -m 0600 "$KS/token" "$T/etc/cryptvm/keys/keyserver.token"
+
 # Lab helpers: result channel, provisioning.
 install -m 0755 "$HERE/lab-run" "$T/usr/local/sbin/lab-run"
 install -m 0755 "$HERE/lab-provision" "$T/usr/local/sbin/lab-provision"

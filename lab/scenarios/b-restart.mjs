@@ -1,4 +1,6 @@
 // Scenario b: `systemctl restart cryptvm` keeps guests (same domain IDs) and mappings.
+import { LAB_VOLUMES } from '../prepare.mjs';
+
 const GUESTS = ['imap', 'web', 'office'];
 const ids = 'for g in imap web office; do echo "$g $(virsh domid $g)"; done; dmsetup ls --target crypt | cut -f1 | sort';
 
@@ -11,5 +13,5 @@ export async function scenarioRestart(t, { res }) {
   t.check('b: guests keep the same domain IDs after restart', same,
     `${before.out.replace(/\n/g, ' ')} → ${after.out.replace(/\n/g, ' ')}`);
   t.check('b: mappings stay open after restart',
-    ['cr_data', 'cr_images', 'cr_imap_encr', 'cr_tpm', 'cr_tang'].every((m) => new RegExp(`^${m}$`, 'm').test(after.out)));
+    LAB_VOLUMES.every((m) => new RegExp(`^${m}$`, 'm').test(after.out)));
 }

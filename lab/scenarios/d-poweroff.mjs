@@ -2,6 +2,7 @@
 // (persistent) and checks the order: guests asked, graceful ones off, the unresponsive one destroyed after
 // shutdown_timeout, libvirtd stopped, filesystem unmounted, every mapping closed; no failed unit, no "busy".
 import { cryptvmLog } from '../boot.mjs';
+import { LAB_VOLUMES } from '../prepare.mjs';
 
 export const POWEROFF_LIMIT_S = 180;
 
@@ -45,7 +46,7 @@ export async function checkShutdownJournal(t, { res }, shutdownTimeoutS) {
     umount ? `${umount.where} @${umount.t.toFixed(1)}` : 'no "filesystem unmounted"');
   // Every mapping is closed by cryptvm itself — not earlier by lvm2's blkdeactivate (blk-availability.service),
   // which closes unused mappings at power-off unless cryptvm.service is ordered after it.
-  const volumes = ['cr_imap_encr', 'cr_data', 'cr_images', 'cr_tpm', 'cr_tang'];
+  const volumes = LAB_VOLUMES;
   const closed = volumes.map((v) => first(log, (l) => l.msg === 'volume closed' && l.volume === v));
   t.check('d: every mapping closed by cryptvm, after libvirtd stopped', closed.every((l) => l && l.t >= tLibvirtdStop),
     closed.map((l, i) => l?.volume ?? `${volumes[i]}: missing`).join(','));
