@@ -1,9 +1,10 @@
 // `npm run bench` (via scripts/bench.mjs, which bundles this file): runs the benchmarks of brief §6, each
 // against a baseline measured in the same run, prints one table and writes .cache/bench/results.json.
-// Numbers are reported, never asserted. Usage: bench.mjs [--only keyslot,planner,footprint,shutdown]
+// Numbers are reported, never asserted. Usage: bench.mjs [--only keyslot,planner,footprint,shutdown,boot]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { bootBench } from './boot.js';
 import { footprintBench } from './footprint.js';
 import { keyslotBench } from './keyslot.js';
 import { plannerBench } from './planner.js';
@@ -31,6 +32,7 @@ export async function main(env: Env): Promise<void> {
     ['shutdown', shutdownBench],
     ['footprint', () => footprintBench(env.daemonBundle, env.node18)],
     ['keyslot', keyslotBench],
+    ['boot', bootBench],
   ];
   const rows: Row[] = [];
   const errors: Record<string, string> = {};
