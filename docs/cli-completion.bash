@@ -21,7 +21,7 @@ _cryptvm() {
     fi
     case ${words[1]} in
         status | plan) COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ;;
-        unlock) COMPREPLY=($(compgen -W "$(_cryptvm_names volumes) --help" -- "$cur")) ;;
+        unlock) COMPREPLY=($(compgen -W "$(_cryptvm_names volumes) --stdin --help" -- "$cur")) ;;
         lock)
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "--stop-guests --help" -- "$cur"))

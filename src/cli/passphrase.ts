@@ -63,3 +63,49 @@ export function readPassphrase(input: Input, output: Output, prompt: string): Pr
     input.on('data', onData);
   });
 }
+
+/** systemd's password agents take at most this much (ask-password's LINE_MAX-sized reads); cryptsetup 512. */
+export const MAX_STDIN_PASSPHRASE = 4096;
+
+/**
+ * `cryptvm unlock --stdin`: the whole of stdin into one Buffer, exactly one trailing "\n" dropped (what
+ * `echo` and a here-string add), every chunk wiped. Empty, or longer than MAX_STDIN_PASSPHRASE: an error.
+ */
+export function readStdinPassphrase(input: Input): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const buf = Buffer.alloc(MAX_STDIN_PASSPHRASE + 1);
+    let len = 0;
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      input.off('data', onData);
+      input.off('end', onEnd);
+      input.off('error', onError);
+      input.pause();
+      if (!err && len > 0 && buf[len - 1] === 0x0a) len--;
+      if (!err && len === 0) err = new CryptvmError('InvalidArgs', 'cryptvm unlock --stdin: standard input is empty — pipe the passphrase in, e.g. `cryptvm unlock --stdin VOLUME < FILE`');
+      const out = err ? undefined : Buffer.from(buf.subarray(0, len));
+      wipe(buf);
+      if (out) resolve(out);
+      else reject(err);
+    };
+    const onData = (chunk: Buffer) => {
+      try {
+        if (len + chunk.length > buf.length) {
+          return finish(new CryptvmError('InvalidArgs', `cryptvm unlock --stdin: the passphrase is longer than ${MAX_STDIN_PASSPHRASE} bytes — is this a key file? Configure it as keyfile: in cryptvm.toml instead`));
+        }
+        chunk.copy(buf, len);
+        len += chunk.length;
+      } finally {
+        if (Buffer.isBuffer(chunk)) wipe(chunk);
+      }
+    };
+    const onEnd = () => finish();
+    const onError = (e: Error) => finish(new CryptvmError('InvalidArgs', `cryptvm unlock --stdin: cannot read standard input: ${e.message}`, { cause: e }));
+    input.on('data', onData);
+    input.on('end', onEnd);
+    input.on('error', onError);
+    input.resume();
+  });
+}

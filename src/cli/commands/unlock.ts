@@ -4,7 +4,7 @@ import { CryptvmError } from '../../errors.js';
 import { wipe } from '../../secret.js';
 import type { Command } from '../command.js';
 import { EXIT_FAIL, EXIT_OK, println, type CliContext } from '../context.js';
-import { readPassphrase } from '../passphrase.js';
+import { readPassphrase, readStdinPassphrase } from '../passphrase.js';
 
 const REQUEST_WAIT_MS = 30_000;
 /** A try is bound by the keyslots' PBKDF (argon2id: seconds each, per volume of the group). */
@@ -35,8 +35,11 @@ async function outcome(ctx: CliContext, askId: string, volumes: string[], answer
   return 'failed';
 }
 
-/** Acts as the password agent for exactly one request Id until its volumes open or the daemon gives up. */
-async function answer(ctx: CliContext, askId: string, volumes: string[]): Promise<Outcome> {
+/**
+ * Acts as the password agent for exactly one request Id until its volumes open or the daemon gives up.
+ * `given`: a passphrase read from stdin (--stdin), offered once: a wrong one fails instead of asking again.
+ */
+async function answer(ctx: CliContext, askId: string, volumes: string[], given?: Buffer): Promise<Outcome> {
   let answered = '';
   for (;;) {
     const req = await waitForRequest((r) => r.id === askId && r.path !== answered, { timeoutMs: REQUEST_WAIT_MS, dir: ctx.askDir }).catch(async (e) => {
@@ -45,7 +48,11 @@ async function answer(ctx: CliContext, askId: string, volumes: string[]): Promis
       throw new CryptvmError('Timeout', `cryptvmd did not ask for the passphrase of ${volumes.join(', ')} (${askId}); see cryptvm status`, { cause: e });
     });
     if (!req) return 'open';
-    const secret = await readPassphrase(ctx.stdin, ctx.stdout, req.message || `Passphrase for ${volumes.join(', ')}:`);
+    if (given && answered) {
+      println(ctx.stderr, `${volumes.join(', ')}: wrong passphrase (the request stays pending)`);
+      return 'failed';
+    }
+    const secret = given ? Buffer.from(given) : await readPassphrase(ctx.stdin, ctx.stdout, req.message || `Passphrase for ${volumes.join(', ')}:`);
     if (!secret) return 'aborted';
     try {
       await reply(req, secret, ctx.runner);
@@ -59,36 +66,52 @@ async function answer(ctx: CliContext, askId: string, volumes: string[]): Promis
   }
 }
 
+/** Unlocks the named (or all waiting) volumes; `given` is the --stdin passphrase, else the terminal asks. */
+async function unlockAll(ctx: CliContext, names: string[], given: Buffer | undefined): Promise<number> {
+  const tickets = await ctx.api().unlock(names);
+  if (!tickets.length) {
+    println(ctx.stdout, 'nothing to unlock: no volume is waiting for a passphrase');
+    return EXIT_OK;
+  }
+  // One request may cover several volumes (a passphrase group): answer each Id once.
+  const byId = new Map<string, string[]>();
+  for (const t of tickets as UnlockTicket[]) byId.set(t.askId, [...(byId.get(t.askId) ?? []), t.volume]);
+  const starting = willStart(await ctx.api().getStatus(), tickets.map((t) => t.volume));
+  if (starting.length) println(ctx.stdout, `guests that will start once unlocked: ${starting.join(', ')}`);
+  let failed = false;
+  for (const [askId, volumes] of byId) {
+    const result = await answer(ctx, askId, volumes, given);
+    if (result === 'aborted') {
+      println(ctx.stderr, `aborted: the passphrase request for ${volumes.join(', ')} stays pending (cryptvm unlock again, or systemd-tty-ask-password-agent)`);
+      return EXIT_FAIL;
+    }
+    if (result === 'open') println(ctx.stdout, `${volumes.join(', ')}: unlocked`);
+    else failed = true;
+  }
+  return failed ? EXIT_FAIL : EXIT_OK;
+}
+
 export const unlock: Command = {
   name: 'unlock',
   summary: 'type the passphrase of locked volumes (all when none named)',
-  usage: 'unlock [VOLUME…]',
-  help: '  Asks the daemon to request the passphrases, then answers those requests from this terminal.\n  The passphrase goes to the daemon through systemd\'s password-agent socket, never over D-Bus.',
-  options: {},
-  async run(ctx, _values, names) {
-    if (!ctx.stdin.isTTY) {
-      throw new CryptvmError('InvalidArgs', 'cryptvm unlock reads the passphrase from a terminal; without one, answer with systemd-tty-ask-password-agent --query');
+  usage: 'unlock [--stdin] [VOLUME…]',
+  help: [
+    '  Asks the daemon to request the passphrases, then answers those requests from this terminal.',
+    '  The passphrase goes to the daemon through systemd\'s password-agent socket, never over D-Bus.',
+    '  --stdin  read one passphrase from standard input instead (one trailing newline is dropped) and',
+    '           offer it to every named volume once; a wrong one exits 1 and leaves the request pending.',
+    '           For scripts and `… | ssh HOST cryptvm unlock --stdin VOLUME`.',
+  ].join('\n'),
+  options: { stdin: { type: 'boolean' } },
+  async run(ctx, values, names) {
+    if (!values.stdin && !ctx.stdin.isTTY) {
+      throw new CryptvmError('InvalidArgs', 'cryptvm unlock reads the passphrase from a terminal; without one, pipe it in with --stdin or answer with systemd-tty-ask-password-agent --query');
     }
-    const tickets = await ctx.api().unlock(names);
-    if (!tickets.length) {
-      println(ctx.stdout, 'nothing to unlock: no volume is waiting for a passphrase');
-      return EXIT_OK;
+    const given = values.stdin ? await readStdinPassphrase(ctx.stdin) : undefined;
+    try {
+      return await unlockAll(ctx, names, given);
+    } finally {
+      if (given) wipe(given);
     }
-    // One request may cover several volumes (a passphrase group): answer each Id once.
-    const byId = new Map<string, string[]>();
-    for (const t of tickets as UnlockTicket[]) byId.set(t.askId, [...(byId.get(t.askId) ?? []), t.volume]);
-    const starting = willStart(await ctx.api().getStatus(), tickets.map((t) => t.volume));
-    if (starting.length) println(ctx.stdout, `guests that will start once unlocked: ${starting.join(', ')}`);
-    let failed = false;
-    for (const [askId, volumes] of byId) {
-      const result = await answer(ctx, askId, volumes);
-      if (result === 'aborted') {
-        println(ctx.stderr, `aborted: the passphrase request for ${volumes.join(', ')} stays pending (cryptvm unlock again, or systemd-tty-ask-password-agent)`);
-        return EXIT_FAIL;
-      }
-      if (result === 'open') println(ctx.stdout, `${volumes.join(', ')}: unlocked`);
-      else failed = true;
-    }
-    return failed ? EXIT_FAIL : EXIT_OK;
   },
 };

@@ -1,7 +1,8 @@
-// `cryptvm unlock` typed by a person in a real terminal (node-pty): the daemon side is a FakeControl whose
+// `cryptvm unlock` typed by a person in a real terminal (node-pty), and piped in with --stdin: the daemon side is a FakeControl whose
 // unlock() is answered by a real `systemd-ask-password` request with the returned Id; the test reads the
 // agent's answer from that process and decides whether the passphrase was right.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRequests } from '../../../src/adapters/password-agent.js';
@@ -42,7 +43,7 @@ describe.skipIf(!isRoot)('cryptvm unlock in a terminal', () => {
   beforeAll(async () => {
     cli = await buildCli();
     bus = await startPrivateBus();
-    control = new FakeControl([{ name: 'cr_imap' }, { name: 'cr_two' }], [{ name: 'imap', volumes: ['cr_imap'] }]);
+    control = new FakeControl([{ name: 'cr_imap' }, { name: 'cr_two' }, { name: 'cr_pipe' }, { name: 'cr_pipe_wrong' }], [{ name: 'imap', volumes: ['cr_imap'] }]);
     control.onChange((e) => {
       if (e.kind === 'volume' && e.volume.state === 'waiting-passphrase' && e.volume.askId) ask(e.volume.name, e.volume.askId);
     });
@@ -100,5 +101,48 @@ describe.skipIf(!isRoot)('cryptvm unlock in a terminal', () => {
     expect((await listRequests()).filter((r) => r.id === askId)).toHaveLength(1);
     expect(answers).not.toContain('half-typ');
     expect(control.volumes.get('cr_two')?.state).toBe('waiting-passphrase');
+  });
+
+  /** The CLI with plain pipes (no terminal): stdin gets `input`, then EOF. */
+  async function piped(input: string, ...args: string[]) {
+    const child = spawn('node', [cli, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: bus.address } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdin.end(input);
+    const [code] = (await once(child, 'exit')) as [number];
+    return { code, stdout, stderr };
+  }
+
+  it('--stdin: a piped passphrase (one trailing newline dropped) answers the request, with no terminal', async () => {
+    answers.length = 0;
+    const r = await piped(`${RIGHT}\n`, 'unlock', '--stdin', 'cr_pipe');
+    expect(r).toMatchObject({ code: 0, stdout: expect.stringContaining('cr_pipe: unlocked') });
+    expect(answers).toEqual([RIGHT]);
+    expect(control.volumes.get('cr_pipe')?.state).toBe('open');
+    expect(r.stdout + r.stderr).not.toContain('right pass');
+  });
+
+  it('--stdin with a wrong passphrase: exit 1, no second try, the request stays pending', async () => {
+    answers.length = 0;
+    const r = await piped('not it\n', 'unlock', '--stdin', 'cr_pipe_wrong');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cr_pipe_wrong: wrong passphrase (the request stays pending)');
+    expect(answers).toEqual(['not it']);
+    const askId = control.volumes.get('cr_pipe_wrong')?.askId;
+    expect((await listRequests()).filter((x) => x.id === askId)).toHaveLength(1);
+    expect(control.volumes.get('cr_pipe_wrong')?.state).toBe('waiting-passphrase');
+  });
+
+  it('without a terminal and without --stdin, or with an empty stdin: one clear error, nothing answered', async () => {
+    answers.length = 0;
+    const noTty = await piped('ignored\n', 'unlock', 'cr_pipe_wrong');
+    expect(noTty.code).not.toBe(0);
+    expect(noTty.stderr).toContain('pipe it in with --stdin or answer with systemd-tty-ask-password-agent --query');
+    const empty = await piped('', 'unlock', '--stdin', 'cr_pipe_wrong');
+    expect(empty.code).not.toBe(0);
+    expect(empty.stderr).toContain('standard input is empty');
+    expect(answers).toEqual([]);
   });
 });
