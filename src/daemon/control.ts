@@ -30,6 +30,11 @@ export interface VolumeStatus {
   /** Pending password-agent request id (Id= in the ask file), e.g. 'cryptsetup:/dev/volgrp4/lvimap_hd0'. */
   askId: string | undefined;
   error: string | undefined;
+  /**
+   * No longer in the configuration (a reload removed it) but still open: a reload never closes a mapping.
+   * `cryptvm lock` closes it (then it is gone from the status), and so does an explicit stop.
+   */
+  removed: boolean;
 }
 
 export type GuestPhase = 'running' | 'shut-off' | 'starting' | 'stopping' | 'waiting' | 'paused' | 'missing' | 'unknown';

@@ -47,14 +47,25 @@ export class GuestManager {
 
   constructor(private readonly deps: GuestDeps) {}
 
-  setGuests(guests: readonly GuestConfig[]): void {
+  /**
+   * The configured guests after a (re)load; returns the ones a reload removed. cryptvm forgets those: it no
+   * longer starts or stops them (a running one keeps running; the kernel still refuses to close its volume).
+   */
+  setGuests(guests: readonly GuestConfig[]): string[] {
     const fresh = this.records.size === 0;
+    const configured = new Set(guests.map((g) => g.name));
+    const removed = [...this.records.values()].filter((g) => !configured.has(g.cfg.name));
+    for (const g of removed) {
+      this.setWanted(g, false);
+      this.records.delete(g.cfg.name);
+    }
     for (const cfg of guests) {
       const r = this.records.get(cfg.name);
       if (r) r.cfg = cfg;
       else this.records.set(cfg.name, newGuest(cfg));
     }
     if (fresh) for (const name of this.deps.wanted?.load() ?? []) if (this.records.has(name)) this.records.get(name)!.wanted = true;
+    return removed.map((g) => g.cfg.name);
   }
 
   private setWanted(g: GuestRecord, wanted: boolean): void {
@@ -177,7 +188,11 @@ export class GuestManager {
     const sem = new Semaphore(this.deps.config().daemon.parallelShutdown);
     const failures: unknown[] = [];
     for (const layer of layers) {
-      await Promise.all(layer.map((n) => sem.use(() => this.stopOne(this.mustGet(n)).catch((e: unknown) => void failures.push(e)))));
+      // records.get: a reload may have removed a guest since the plan was made (it is no longer ours to stop).
+      await Promise.all(layer.map((n) => sem.use(async () => {
+        const g = this.records.get(n);
+        if (g) await this.stopOne(g).catch((e: unknown) => void failures.push(e));
+      })));
     }
     if (failures.length > 0) throw failures.length === 1 ? failures[0] : new CryptvmError('Libvirt', failures.map(errorMessage).join('; '), { cause: failures });
   }

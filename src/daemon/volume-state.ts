@@ -16,6 +16,8 @@ export interface VolumeRecord {
   /** The running prepare/unlock task, so a second request joins it instead of racing it. */
   task: Promise<void> | undefined;
   abort: AbortController;
+  /** A reload removed it from the configuration while it was open: kept (never closed by a reload) until locked. */
+  removed: boolean;
 }
 
 export function newRecord(cfg: VolumeConfig): VolumeRecord {
@@ -30,6 +32,7 @@ export function newRecord(cfg: VolumeConfig): VolumeRecord {
     cost: undefined,
     task: undefined,
     abort: new AbortController(),
+    removed: false,
   };
 }
 
@@ -47,5 +50,6 @@ export function toStatus(r: VolumeRecord, extra: { guests: string[]; holders: st
     guests: extra.guests,
     askId: extra.askId,
     error: r.error,
+    removed: r.removed,
   };
 }

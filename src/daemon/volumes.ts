@@ -36,12 +36,31 @@ export class VolumeManager {
 
   constructor(private readonly deps: VolumeDeps) {}
 
-  setVolumes(volumes: readonly VolumeConfig[]): void {
+  /**
+   * The configured volumes after a (re)load. A volume no longer configured is forgotten when it is not open
+   * (a pending unlock or prompt is cancelled); an open one is kept, marked removed, and never closed here.
+   */
+  setVolumes(volumes: readonly VolumeConfig[]): { forgotten: string[]; keptOpen: string[] } {
+    const configured = new Set(volumes.map((v) => v.name));
+    const forgotten: string[] = [];
+    const keptOpen: string[] = [];
+    for (const [name, r] of this.records) {
+      if (configured.has(name)) continue;
+      if (r.phase === 'open' || r.phase === 'closing') {
+        r.removed = true;
+        keptOpen.push(name);
+      } else {
+        r.abort.abort();
+        this.records.delete(name);
+        forgotten.push(name);
+      }
+    }
     for (const cfg of volumes) {
       const r = this.records.get(cfg.name);
-      if (r) r.cfg = cfg;
+      if (r) Object.assign(r, { cfg, removed: false });
       else this.records.set(cfg.name, newRecord(cfg));
     }
+    return { forgotten, keptOpen };
   }
 
   /** Resolve, check and adopt-or-unlock one volume; joins a task already running for it. */
@@ -165,7 +184,10 @@ export class VolumeManager {
     const deadline = Date.now() + timeoutMs;
     for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
       const outcome = await this.tryClose(r, log);
-      if (outcome === 'done') return;
+      if (outcome === 'done') {
+        if (r.removed) this.forget(r);
+        return;
+      }
       const where = r.cfg.mount?.where;
       const holders = await (outcome === 'filesystem busy' && where ? this.deps.mounts.usersOf(where) : this.deps.dm.holders(name)).catch(() => [] as string[]);
       if (Date.now() + delay > deadline) {
@@ -200,6 +222,13 @@ export class VolumeManager {
     const r = this.records.get(name);
     if (!r) throw new CryptvmError('NotFound', `no volume named ${name} in the config; see cryptvm status`, { volume: name });
     return r;
+  }
+
+  /** A volume a reload removed from the configuration, now closed: gone from the status. */
+  private forget(r: VolumeRecord): void {
+    if (this.records.get(r.cfg.name) !== r) return;
+    this.records.delete(r.cfg.name);
+    this.deps.onChange(r.cfg.name);
   }
 
   private set(r: VolumeRecord, patch: Partial<VolumeRecord>): void {

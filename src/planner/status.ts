@@ -2,8 +2,10 @@
 import type { GuestStatus, VolumeStatus } from '../daemon/control.js';
 
 export function statusLine(volumes: readonly VolumeStatus[], guests: readonly GuestStatus[]): string {
-  const open = volumes.filter((v) => v.state === 'open').length;
-  const parts = [`${open}/${volumes.length} volumes open`];
+  // Volumes a reload removed from the configuration but that are still open are listed, not counted.
+  const configured = volumes.filter((v) => !v.removed);
+  const open = configured.filter((v) => v.state === 'open').length;
+  const parts = [`${open}/${configured.length} volumes open`];
   const asking = volumes.filter((v) => v.state === 'waiting-passphrase');
   const gated = guests.filter((g) => g.autostart);
   if (gated.length > 0) {

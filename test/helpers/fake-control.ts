@@ -30,7 +30,7 @@ export class FakeControl implements DaemonControl {
   constructor(volumes: FakeVolume[], guests: FakeGuest[]) {
     for (const v of volumes) {
       const device = v.device ?? `/dev/vg/${v.name}`;
-      this.volumes.set(v.name, { name: v.name, device, resolvedDevice: device.startsWith('/') ? device : `/dev/vg/${v.name}`, state: v.state ?? 'locked', keySource: v.state === 'open' ? 'keyfile:/k' : undefined, skipped: [], mount: undefined, mounted: false, holders: [], guests: [], askId: undefined, error: undefined });
+      this.volumes.set(v.name, { name: v.name, device, resolvedDevice: device.startsWith('/') ? device : `/dev/vg/${v.name}`, state: v.state ?? 'locked', keySource: v.state === 'open' ? 'keyfile:/k' : undefined, skipped: [], mount: undefined, mounted: false, holders: [], guests: [], askId: undefined, error: undefined, removed: false });
     }
     for (const g of guests) {
       for (const v of g.volumes) this.vol(v).guests.push(g.name);

@@ -10,7 +10,7 @@ export function renderStatus(s: DaemonStatus): string {
     s.volumes.map((v) => [
       v.name,
       v.resolvedDevice && v.resolvedDevice !== v.device ? `${v.device} (${v.resolvedDevice})` : v.device,
-      v.error ? `${v.state}: ${v.error}` : v.state,
+      `${v.error ? `${v.state}: ${v.error}` : v.state}${v.removed ? ' (removed from the config: cryptvm lock closes it)' : ''}`,
       v.keySource ?? '',
       v.mount ? `${v.mount}${v.mounted ? '' : ' (not mounted)'}` : '',
       v.holders.join(', '),

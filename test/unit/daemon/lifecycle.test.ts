@@ -42,7 +42,7 @@ class TestSource implements KeySource {
   }
 }
 
-function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>, opts: { guestsUnitActive?: boolean; intent?: StopIntent; libvirtActive?: boolean; hints?: KeyslotHints; saveEncrypted?: boolean; wanted?: RuntimeWantedStore } = {}) {
+function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>, opts: { guestsUnitActive?: boolean; intent?: StopIntent; libvirtActive?: boolean; hints?: KeyslotHints; saveEncrypted?: boolean; wanted?: RuntimeWantedStore; loadConfig?: () => Config } = {}) {
   const lines: string[] = [];
   const log = createLogger({ level: 'debug', sink: { write: (s) => void lines.push(s) } });
   const notes: Record<string, string>[] = [];
@@ -89,7 +89,7 @@ function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>
     volumes,
     guests,
     units: units as never,
-    loadConfig: () => cfg,
+    loadConfig: opts.loadConfig ?? (() => cfg),
     machine: () => ({ cores: 2, availableKiB: 1_000_000 }),
     holders: () => [],
     askIdFor: () => undefined,
@@ -307,5 +307,32 @@ describe('daemon lifecycle', () => {
     expect(daemon.status().guests.find((g) => g.name === 'office')).toMatchObject({ state: 'waiting', waitingFor: ['cr_img'] });
     await daemon.unlock(['cr_img']);
     await until(() => h.domains.get('office')?.state === 'running', 'office after unlock');
+  });
+
+  it('reload: a removed volume at its prompt is forgotten (prompt cancelled); a removed open one stays open, uncounted, until locked', async () => {
+    const h = host();
+    const prompt = new TestSource('prompt');
+    const cfg = lab();
+    let current = cfg;
+    const { daemon, msgs } = setup(cfg, h, { cr_imap: [prompt], cr_data: [new TestSource('keyfile:/k', 'file-key')], cr_img: [new TestSource('keyfile:/k', 'file-key')] }, { loadConfig: () => current });
+    await daemon.boot(); // boot_wait 200 ms: READY with cr_imap still at its prompt
+    await until(() => prompt.isWaiting, 'the prompt');
+    current = config([cfg.volumes[2]!], [guest('office')], { bootWaitMs: 200 });
+    await daemon.reload();
+    const s = daemon.status();
+    expect(s.volumes.map((v) => [v.name, v.state, v.removed])).toEqual([['cr_data', 'open', true], ['cr_img', 'open', false]]);
+    expect(s.status).toBe('1/1 volumes open, 0/1 guests running');
+    expect(h.mappings.has('cr_data')).toBe(true); // a reload never closes a mapping
+    expect(msgs().find((m) => m.msg.startsWith('volume cr_data was removed from the configuration but is open'))?.level).toBe(40);
+    expect(msgs().some((m) => m.volume === 'cr_imap' && m.msg === 'volume removed from the configuration: no longer unlocked')).toBe(true);
+    expect(s.guests.map((g) => g.name)).toEqual(['office']);
+    expect(msgs().filter((m) => m.msg.startsWith('guest removed from the configuration')).map((m) => m.guest)).toEqual(['imap', 'web']);
+    prompt.answer('typed'); // too late: the request was cancelled with the volume
+    await delay(50);
+    expect(h.mappings.has('cr_imap')).toBe(false);
+    await daemon.lock('cr_data', false);
+    expect(h.calls).toContain('close cr_data');
+    expect(daemon.status().volumes.map((v) => v.name)).toEqual(['cr_img']);
+    await daemon.stop();
   });
 });

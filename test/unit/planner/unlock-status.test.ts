@@ -18,7 +18,7 @@ describe('unlockConcurrency', () => {
 });
 
 const v = (name: string, state: VolumeStatus['state'], guests: string[] = []): VolumeStatus => ({
-  name, device: `/dev/${name}`, resolvedDevice: undefined, state, keySource: undefined, skipped: [], mount: undefined, mounted: false, holders: [], guests, askId: undefined, error: undefined,
+  name, device: `/dev/${name}`, resolvedDevice: undefined, state, keySource: undefined, skipped: [], mount: undefined, mounted: false, holders: [], guests, askId: undefined, error: undefined, removed: false,
 });
 const g = (name: string, state: GuestStatus['state']): GuestStatus => ({ name, state, waitingFor: [], volumes: [], autostart: true, libvirtAutostart: undefined, error: undefined });
 
@@ -30,6 +30,9 @@ describe('statusLine', () => {
   });
   it('all done', () => {
     expect(statusLine([v('a', 'open'), v('b', 'open'), v('c', 'open')], [g('x', 'running'), g('y', 'running')])).toBe('3/3 volumes open, 2/2 guests running');
+  });
+  it('lists but does not count volumes a reload removed while open', () => {
+    expect(statusLine([v('a', 'open'), { ...v('gone', 'open'), removed: true }, v('b', 'locked')], [])).toBe('1/2 volumes open');
   });
   it('names failed volumes and missing devices', () => {
     expect(statusLine([v('a', 'failed'), v('b', 'waiting-device')], [])).toBe('0/2 volumes open; waiting for device: b; failed: a');
