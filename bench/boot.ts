@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Cryptsetup } from '../src/adapters/cryptsetup.js';
-import { ExecaRunner } from '../src/adapters/exec.js';
+import { ProcessRunner } from '../src/adapters/exec.js';
 import { Daemon } from '../src/daemon/daemon.js';
 import { GuestManager } from '../src/daemon/guests.js';
 import { readMachine } from '../src/daemon/machine.js';
@@ -167,7 +167,7 @@ export async function bootBench(): Promise<Row[]> {
   const tmp = await tempDir('cryptvm-bench-boot-');
   try {
     const disks = await makeDisks(tmp.dir);
-    const cs = new Cryptsetup(new ExecaRunner());
+    const cs = new Cryptsetup(new ProcessRunner());
     const machine = readMachine();
     const costs = await Promise.all(disks.map(async (d) => cs.unlockCost(await cs.metadata(d.file))));
     const bound = unlockConcurrency(costs, machine, 0);

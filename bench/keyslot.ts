@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cryptsetup } from '../src/adapters/cryptsetup.js';
-import { ExecaRunner } from '../src/adapters/exec.js';
+import { ProcessRunner } from '../src/adapters/exec.js';
 import { KeyslotHints, tryWithHint } from '../src/keys/hints.js';
 import { addKey, makeLuksFile } from '../test/helpers/luks.js';
 import { medianMs, round, type Row } from './stats.js';
@@ -20,7 +20,7 @@ export async function keyslotBench(): Promise<Row[]> {
     for (const slot of [1, 2]) await addKey(image, Buffer.from('slot0'), Buffer.from(`slot${slot}`), slot, COST);
     const key = Buffer.from('the passphrase in slot 3');
     await addKey(image, Buffer.from('slot0'), key, 3, COST);
-    const cs = new Cryptsetup(new ExecaRunner());
+    const cs = new Cryptsetup(new ProcessRunner());
     const must = async (p: Promise<{ result: string; keySlot?: number }>, slot: number) => {
       const r = await p;
       if (r.result !== 'opened' || r.keySlot !== slot) throw new Error(`bench setup: expected slot ${slot}, got ${JSON.stringify(r)}`);

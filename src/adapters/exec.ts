@@ -1,18 +1,19 @@
 // The one seam through which cryptvm runs outside programs. Adapters (cryptsetup, virsh, …) are the only
 // callers; tests replace the Runner with a stateful fake. No shell is ever involved: argv arrays only.
-import { execa, type ResultPromise } from 'execa';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { quoteCommand } from './quote.js';
 
 export interface RunOptions {
   /** Bytes for the child's stdin. Secrets go here and nowhere else. */
   input?: Buffer | string;
-  /** Kill the child after this long (SIGTERM, then SIGKILL 2 s later). Default 60 s. */
+  /** Kill the child after this long (SIGTERM, then SIGKILL 2 s later). Default 60 s; 0 = no time limit. */
   timeoutMs?: number;
   /** Abort (e.g. daemon stopping, prompt answered elsewhere). */
   signal?: AbortSignal;
   /** Extra environment; LC_ALL=C is always set so output can be parsed. */
   env?: Record<string, string>;
-  /** The call touches a secret: never echo it through execa's verbose/debug output. */
+  /** The call touches a secret (its stdin): marks the call for readers; nothing is ever echoed anyway. */
   secret?: boolean;
   /** Return stdout as bytes in `stdoutBytes` (for programs that print a secret); `stdout` is then ''. */
   binaryStdout?: boolean;
@@ -62,84 +63,176 @@ export interface Runner {
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
+/** After SIGTERM (timeout, abort), a child that is still there this much later gets SIGKILL. */
+export const KILL_AFTER_MS = 2_000;
+/** Output kept per stream; a child that prints more is killed (no program we run prints near this). */
+export const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
-/** The child never ran to an exit code: not found, or failed to spawn. */
-function notRun(file: string, command: string, r: { cause?: unknown; shortMessage?: string }): SpawnError {
-  const notFound = (r.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-  return new SpawnError(
-    notFound ? `${file}: program not found; install it or fix PATH` : `${command} failed: ${r.shortMessage}`,
-    command,
-    notFound ? 'not-found' : 'failed',
-    { cause: r.cause ?? r },
-  );
-}
+type Ending = 'timeout' | 'aborted' | 'overflow' | undefined;
 
-export class ExecaRunner implements Runner {
+/** Runs children with node:child_process directly (no shell, argv only); the only place that spawns. */
+export class ProcessRunner implements Runner {
   async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const command = quoteCommand(file, args);
-    let child: ResultPromise;
+    const child = start(file, args, command, ['pipe', 'pipe', 'pipe'], options.env);
+    const out = new Collector();
+    const err = new Collector();
+    let ending: Ending;
+    const stop = (why: Ending) => {
+      ending ??= why;
+      terminate(child);
+    };
+    child.stdout!.on('data', (c: Buffer) => out.add(c) || stop('overflow'));
+    child.stderr!.on('data', (c: Buffer) => err.add(c) || stop('overflow'));
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timer = timeoutMs > 0 ? setTimeout(() => stop('timeout'), timeoutMs) : undefined;
+    const onAbort = () => stop('aborted');
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort);
+    // A child that exits without reading its stdin makes the write fail with EPIPE: not our error.
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.end(options.input ?? '');
     try {
-      child = execa(file, [...args], {
-        input: options.input ?? '',
-        timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        forceKillAfterDelay: 2_000,
-        cancelSignal: options.signal,
-        env: { LC_ALL: 'C', ...options.env },
-        extendEnv: true,
-        reject: false,
-        stripFinalNewline: false,
-        encoding: options.binaryStdout ? 'buffer' : 'utf8',
-        verbose: 'none',
-        shell: false,
-      });
-    } catch (cause) {
-      throw new SpawnError(`cannot run ${command}`, command, 'failed', { cause });
+      const { code, signal } = await exited(child, file, command);
+      if (ending === 'timeout') throw new SpawnError(`${command} timed out`, command, 'timeout');
+      if (ending === 'aborted') throw new SpawnError(`${command} was aborted`, command, 'aborted');
+      if (ending === 'overflow') throw new SpawnError(`${command} printed more than ${MAX_OUTPUT_BYTES} bytes; killed`, command, 'failed');
+      if (code === null) throw new SpawnError(`${command} was killed by ${signal}`, command, 'failed');
+      const stderr = err.text();
+      if (options.binaryStdout) return { command, exitCode: code, stdout: '', stderr, stdoutBytes: out.bytes() };
+      return { command, exitCode: code, stdout: out.text(), stderr };
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      out.wipe();
     }
-    const r = await child;
-    if (r.timedOut) throw new SpawnError(`${command} timed out`, command, 'timeout', { cause: r });
-    if (r.isCanceled) throw new SpawnError(`${command} was aborted`, command, 'aborted', { cause: r });
-    if (r.exitCode === undefined) throw notRun(file, command, r);
-    if (options.binaryStdout) {
-      const bytes = Buffer.from(r.stdout as unknown as Uint8Array);
-      (r.stdout as unknown as Uint8Array).fill(0);
-      return { command, exitCode: r.exitCode, stdout: '', stderr: Buffer.from(r.stderr as unknown as Uint8Array).toString('utf8'), stdoutBytes: bytes };
-    }
-    return { command, exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
   }
 
   async stream(file: string, args: readonly string[], options: StreamOptions): Promise<StreamResult> {
     const command = quoteCommand(file, args);
-    const child = execa(file, [...args], {
-      stdin: 'ignore',
-      // stdout is only iterated, never kept: an event loop runs for the daemon's lifetime.
-      buffer: { stdout: false, stderr: true },
-      cancelSignal: options.signal,
-      forceKillAfterDelay: 2_000,
-      env: { LC_ALL: 'C', ...options.env },
-      extendEnv: true,
-      reject: false,
-      verbose: 'none',
-      shell: false,
-    });
+    const child = start(file, args, command, ['ignore', 'pipe', 'pipe'], options.env);
+    const err = new Collector();
+    child.stderr!.on('data', (c: Buffer) => err.add(c) || terminate(child));
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      terminate(child);
+    };
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort);
     let thrown: { error: unknown } | undefined;
-    try {
-      for await (const line of child.iterable({ from: 'stdout' })) {
-        try {
-          options.onLine(String(line));
-        } catch (error) {
-          // A throwing callback ends the stream: stop the child rather than leave it running unread.
-          thrown = { error };
-          child.kill();
-          break;
-        }
+    // stdout is only read line by line, never kept: an event loop runs for the daemon's lifetime.
+    const lines = createInterface({ input: child.stdout!, crlfDelay: Infinity });
+    lines.on('line', (line) => {
+      if (thrown) return;
+      try {
+        options.onLine(line);
+      } catch (error) {
+        // A throwing callback ends the stream: stop the child rather than leave it running unread.
+        thrown = { error };
+        terminate(child);
       }
-    } catch {
-      // The iteration fails when the child does (abort, spawn error); the awaited result below says why.
+    });
+    try {
+      const { code, signal } = await exited(child, file, command);
+      if (thrown) throw thrown.error;
+      if (aborted) throw new SpawnError(`${command} was aborted`, command, 'aborted');
+      if (code === null) throw new SpawnError(`${command} was killed by ${signal}`, command, 'failed');
+      return { command, exitCode: code, stderr: err.text() };
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      lines.close();
     }
-    const r = await child;
-    if (thrown) throw thrown.error;
-    if (r.isCanceled) throw new SpawnError(`${command} was aborted`, command, 'aborted', { cause: r });
-    if (r.exitCode === undefined) throw notRun(file, command, r);
-    return { command, exitCode: r.exitCode, stderr: String(r.stderr) };
+  }
+}
+
+function start(file: string, args: readonly string[], command: string, stdio: ('pipe' | 'ignore')[], env: Record<string, string> | undefined): ChildProcess {
+  try {
+    // detached: its own process group, so a timeout or abort also ends what it started (clevis → curl,
+    // sh → sleep) instead of leaving grandchildren that hold its pipes open.
+    return spawn(file, [...args], { stdio, env: { ...process.env, LC_ALL: 'C', ...env }, shell: false, detached: true });
+  } catch (cause) {
+    throw new SpawnError(`cannot run ${command}`, command, 'failed', { cause });
+  }
+}
+
+const terminated = new WeakSet<ChildProcess>();
+
+/** Signals the child's process group (the child itself when that fails). */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+/** SIGTERM to the child's group now, SIGKILL if the child is still there KILL_AFTER_MS later. */
+function terminate(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null || terminated.has(child)) return;
+  terminated.add(child);
+  killGroup(child, 'SIGTERM');
+  const timer = setTimeout(() => killGroup(child, 'SIGKILL'), KILL_AFTER_MS);
+  child.once('exit', () => {
+    clearTimeout(timer);
+    killGroup(child, 'SIGKILL'); // what it started and left behind
+  });
+}
+
+/** Settles when the child exited and its output streams closed; a spawn failure becomes a SpawnError. */
+function exited(child: ChildProcess, file: string, command: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    child.once('error', (cause: NodeJS.ErrnoException) => {
+      // 'error' without a pid: it never ran (ENOENT, EACCES). With a pid it was a kill() failure: wait for close.
+      if (child.pid !== undefined) return;
+      reject(
+        cause.code === 'ENOENT'
+          ? new SpawnError(`${file}: program not found; install it or fix PATH`, command, 'not-found', { cause })
+          : new SpawnError(`cannot run ${command}: ${cause.code ?? cause.message}`, command, 'failed', { cause }),
+      );
+    });
+    child.once('close', (code, signal) => resolve({ code, signal }));
+    // Normally 'close' follows 'exit' once the pipes drain. A descendant that still holds them (killed by us,
+    // or daemonized) must not keep us waiting: give up on the rest of the output.
+    child.once('exit', (code, signal) => {
+      const grace = setTimeout(() => {
+        for (const s of [child.stdin, child.stdout, child.stderr]) s?.destroy();
+        resolve({ code, signal });
+      }, terminated.has(child) ? 0 : KILL_AFTER_MS);
+      child.once('close', () => clearTimeout(grace));
+    });
+  });
+}
+
+/** Output chunks up to MAX_OUTPUT_BYTES; bytes() copies them into one Buffer, wipe() zeroes the chunks. */
+class Collector {
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  /** False when the limit is passed (the chunk is dropped). */
+  add(chunk: Buffer): boolean {
+    if (this.size + chunk.length > MAX_OUTPUT_BYTES) {
+      chunk.fill(0);
+      return false;
+    }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    return true;
+  }
+
+  bytes(): Buffer {
+    const out = Buffer.alloc(this.size);
+    let at = 0;
+    for (const c of this.chunks) at += c.copy(out, at);
+    return out;
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+
+  wipe(): void {
+    for (const c of this.chunks) c.fill(0);
+    this.chunks = [];
   }
 }

@@ -1,11 +1,11 @@
 // cryptvm CLI entry point: wires the real streams, system bus and runner, then exits with runCli's code.
-import { ExecaRunner } from '../adapters/exec.js';
+import { ProcessRunner } from '../adapters/exec.js';
 import { Systemctl } from '../adapters/systemctl.js';
 import { connectApi, type ApiClient } from './client.js';
 import type { CliContext } from './context.js';
 import { runCli } from './run.js';
 
-const runner = new ExecaRunner();
+const runner = new ProcessRunner();
 const systemctl = new Systemctl(runner);
 let client: ApiClient | undefined;
 

@@ -3,7 +3,7 @@
 import dbus from 'dbus-next';
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ExecaRunner } from '../adapters/exec.js';
+import { ProcessRunner } from '../adapters/exec.js';
 import { Cryptsetup } from '../adapters/cryptsetup.js';
 import { DeviceMapper } from '../adapters/dm.js';
 import { Devices } from '../adapters/devices.js';
@@ -59,7 +59,7 @@ async function main(): Promise<number> {
   }
   log.info({ version: VERSION, config: config.path, volumes: config.volumes.length, guests: config.guests.length }, 'starting');
 
-  const runner = new ExecaRunner();
+  const runner = new ProcessRunner();
   const notifier = new SystemdNotifier(runner, process.env, (e) => log.warn({ err: errorMessage(e) }, 'sd_notify failed'));
   const cryptsetup = new Cryptsetup(runner);
   const dm = new DeviceMapper({}, runner);

@@ -3,10 +3,10 @@
 // time, so always match on a unique Id (uniqueAskId()).
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { ExecaRunner } from '../../src/adapters/exec.js';
+import { ProcessRunner } from '../../src/adapters/exec.js';
 import { ASK_DIR, listRequests, reply, waitForRequest, type AskRequest } from '../../src/adapters/password-agent.js';
 
-const runner = new ExecaRunner();
+const runner = new ProcessRunner();
 
 /** A fresh `cryptsetup:/dev/test-…` Id (and the device it names) no other test uses. */
 export function uniqueAskId(): { id: string; device: string } {

@@ -4,7 +4,7 @@ import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { ExecaRunner } from '../../src/adapters/exec.js';
+import { ProcessRunner } from '../../src/adapters/exec.js';
 
 export interface LuksFileOptions {
   key: Buffer;
@@ -20,7 +20,7 @@ export interface LuksFileOptions {
   sizeMiB?: number;
 }
 
-const runner = new ExecaRunner();
+const runner = new ProcessRunner();
 
 export function hasCryptsetup(): boolean {
   try {

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AskPassword } from '../../../src/adapters/askpass.js';
-import { ExecaRunner, type Runner } from '../../../src/adapters/exec.js';
+import { ProcessRunner, type Runner } from '../../../src/adapters/exec.js';
 import { monotonicUs, waitForRequest } from '../../../src/adapters/password-agent.js';
 import { CryptvmError } from '../../../src/errors.js';
 import { answerNext, ensureAskDir, uniqueAskId } from '../../helpers/agent.js';
@@ -12,7 +12,7 @@ if (!haveAsk) console.warn('SKIPPED askpass integration tests: systemd-ask-passw
 
 describe.skipIf(!haveAsk)('AskPassword against real systemd-ask-password', () => {
   ensureAskDir();
-  const ask = new AskPassword(new ExecaRunner());
+  const ask = new AskPassword(new ProcessRunner());
 
   it('returns the answer byte-exact, spaces kept, the one trailing newline stripped; Message= and Id= are in the ask file', async () => {
     const { id } = uniqueAskId();

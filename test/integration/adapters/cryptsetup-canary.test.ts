@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readdir, readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { ExecaRunner } from '../../../src/adapters/exec.js';
+import { ProcessRunner } from '../../../src/adapters/exec.js';
 import { Cryptsetup } from '../../../src/adapters/cryptsetup.js';
 import { hasCryptsetup, makeLuksFile, tempDir } from '../../helpers/luks.js';
 
@@ -29,7 +29,7 @@ async function scanProc(canary: Buffer): Promise<[boolean, boolean]> {
 }
 
 describe.skipIf(!available)('Cryptsetup never exposes the key', () => {
-  const cs = new Cryptsetup(new ExecaRunner());
+  const cs = new Cryptsetup(new ProcessRunner());
   const canary = Buffer.from(`canary-${randomBytes(12).toString('hex')}`);
   let dir: string, cleanup: () => Promise<void>, image: string;
 

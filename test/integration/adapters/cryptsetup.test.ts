@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { writeFile, truncate } from 'node:fs/promises';
-import { ExecaRunner } from '../../../src/adapters/exec.js';
+import { ProcessRunner } from '../../../src/adapters/exec.js';
 import { Cryptsetup } from '../../../src/adapters/cryptsetup.js';
 import { CryptvmError } from '../../../src/errors.js';
 import { addKey, hasCryptsetup, makeLuksFile, tempDir } from '../../helpers/luks.js';
@@ -12,7 +12,7 @@ const available = hasCryptsetup();
 if (!available) console.warn('SKIPPED: cryptsetup not installed (apt install cryptsetup-bin)');
 
 describe.skipIf(!available)('Cryptsetup (real cryptsetup, LUKS files)', () => {
-  const cs = new Cryptsetup(new ExecaRunner());
+  const cs = new Cryptsetup(new ProcessRunner());
   const key = Buffer.from('correct horse');
   const key1 = Buffer.from('slot one key');
   const uuid = '0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9';

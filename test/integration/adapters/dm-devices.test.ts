@@ -5,7 +5,7 @@ import { open, mkdtemp, rm, type FileHandle } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecaRunner } from '../../../src/adapters/exec.js';
+import { ProcessRunner } from '../../../src/adapters/exec.js';
 import { DeviceMapper, processesUsing } from '../../../src/adapters/dm.js';
 import { Devices } from '../../../src/adapters/devices.js';
 
@@ -44,7 +44,7 @@ describe('DeviceMapper / Devices on the real system', () => {
   });
 
   it.skipIf(!hasDmsetup)('openCount of a missing mapping is null with dm, an error naming dmsetup without', async () => {
-    const dm = new DeviceMapper({}, new ExecaRunner());
+    const dm = new DeviceMapper({}, new ProcessRunner());
     const res = await dm.openCount('cryptvm-no-such-mapping').catch((e: unknown) => e);
     if (res === null) return; // a kernel with device-mapper: the mapping just does not exist
     expect(res).toMatchObject({ code: 'Failed', command: 'dmsetup info -c --noheadings -o open cryptvm-no-such-mapping' });

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecaRunner } from '../../../src/adapters/exec.js';
+import { ProcessRunner } from '../../../src/adapters/exec.js';
 import { Mounts } from '../../../src/adapters/mount.js';
 
 const root = process.getuid?.() === 0;
@@ -21,7 +21,7 @@ describe('Mounts (real /proc)', () => {
 if (!root) console.warn('SKIPPED: mount/umount tests need root');
 
 describe.skipIf(!root)('Mounts (real mount/umount of a tmpfs)', () => {
-  const m = new Mounts({}, new ExecaRunner());
+  const m = new Mounts({}, new ProcessRunner());
   let dir: string;
   let child: ChildProcess | undefined;
   beforeAll(async () => {

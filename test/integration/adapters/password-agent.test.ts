@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ExecaRunner, type Runner } from '../../../src/adapters/exec.js';
+import { ProcessRunner, type Runner } from '../../../src/adapters/exec.js';
 import { listRequests, monotonicUs, parseAskFile, reply, waitForRequest } from '../../../src/adapters/password-agent.js';
 
 const askFile = (o: { pid?: number; notAfter?: bigint; id?: string; message?: string } = {}): string =>
@@ -99,6 +99,6 @@ describe('reply', () => {
 
   it('a socket nobody listens on is a Failed error naming the request', async () => {
     const gone = { ...req, socket: join(tmpdir(), 'no-such-socket') };
-    await expect(reply(gone, Buffer.from('x'), new ExecaRunner())).rejects.toMatchObject({ code: 'Failed', message: expect.stringContaining('cryptsetup:/dev/sda') });
+    await expect(reply(gone, Buffer.from('x'), new ProcessRunner())).rejects.toMatchObject({ code: 'Failed', message: expect.stringContaining('cryptsetup:/dev/sda') });
   });
 });

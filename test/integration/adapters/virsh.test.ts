@@ -1,7 +1,7 @@
 // The virsh adapter against a real libvirtd (test driver) in private namespaces: see test/helpers/libvirtd.ts.
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExecaRunner } from '../../../src/adapters/exec.js';
+import { ProcessRunner } from '../../../src/adapters/exec.js';
 import { Virsh, type DomainEvent } from '../../../src/adapters/virsh.js';
 import { CryptvmError } from '../../../src/errors.js';
 import { libvirtdUnavailable, startLibvirtd, type Libvirtd } from '../../helpers/libvirtd.js';
@@ -26,7 +26,7 @@ describe.skipIf(why)('Virsh against a private libvirtd (test driver)', () => {
 
   beforeAll(async () => {
     lv = await startLibvirtd();
-    virsh = new Virsh(new ExecaRunner(), { uri: lv.uri });
+    virsh = new Virsh(new ProcessRunner(), { uri: lv.uri });
     await lv.define(GUEST_XML);
   });
   afterAll(async () => {
@@ -114,7 +114,7 @@ describe.skipIf(why)('Virsh against a private libvirtd (test driver)', () => {
   });
 
   it('events: virsh exiting on its own (no daemon) resolves with its error', async () => {
-    const dead = new Virsh(new ExecaRunner(), { uri: `test+unix:///default?socket=${lv.dir}/missing-sock` });
+    const dead = new Virsh(new ProcessRunner(), { uri: `test+unix:///default?socket=${lv.dir}/missing-sock` });
     const exit = await dead.events({ onEvent: () => undefined });
     expect(exit).toMatchObject({ reason: 'exited', exitCode: 1, error: expect.stringContaining('Failed to connect socket') });
   });

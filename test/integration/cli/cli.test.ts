@@ -94,7 +94,7 @@ describe.skipIf(!isRoot)('cryptvm CLI (bundled) against cryptvmd API', () => {
     expect((await run('--version')).stdout).toBe('cryptvm 9.9.9-test\n');
     const help = await run('unlock', '--help');
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('Usage: cryptvm unlock [VOLUME…]');
+    expect(help.stdout).toContain('Usage: cryptvm unlock [--stdin] [VOLUME…]');
   });
 
   it('says the daemon is not running, with the unit state and the fix', async () => {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AskPassword } from '../../../src/adapters/askpass.js';
-import { ExecaRunner } from '../../../src/adapters/exec.js';
+import { ProcessRunner } from '../../../src/adapters/exec.js';
 import { PromptBroker } from '../../../src/keys/broker.js';
 import type { VolumeConfig } from '../../../src/config/types.js';
 import type { KeyContext } from '../../../src/keys/types.js';
@@ -21,7 +21,7 @@ describe.skipIf(!haveAsk)('PromptBroker with real password agents', () => {
   ensureAskDir();
 
   it('a group of two volumes gets ONE ask file, and both members receive the answer', async () => {
-    const broker = new PromptBroker(new AskPassword(new ExecaRunner()), { gatherMs: 50 });
+    const broker = new PromptBroker(new AskPassword(new ProcessRunner()), { gatherMs: 50 });
     const a = member('cr_imap_encr', `g-${Date.now()}`, ['imap']);
     const b = member('cr_images', a.volume.passphraseGroup as string, ['office']);
     const ours = new Set([`cryptsetup:${a.device}`, `cryptsetup:${b.device}`]);
@@ -43,7 +43,7 @@ describe.skipIf(!haveAsk)('PromptBroker with real password agents', () => {
   });
 
   it('wrong then right: the volume is asked again with a retry message, and the second answer is used', async () => {
-    const broker = new PromptBroker(new AskPassword(new ExecaRunner()), { gatherMs: 0 });
+    const broker = new PromptBroker(new AskPassword(new ProcessRunner()), { gatherMs: 0 });
     const a = member('cr_solo', `solo-${Date.now()}`, []);
     const id = `cryptsetup:${a.device}`;
     const first = broker.request(a);

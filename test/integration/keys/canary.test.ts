@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AskPassword } from '../../../src/adapters/askpass.js';
-import { ExecaRunner } from '../../../src/adapters/exec.js';
+import { ProcessRunner } from '../../../src/adapters/exec.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { PromptBroker } from '../../../src/keys/broker.js';
 import { buildSources, unlockWithChain } from '../../../src/keys/chain.js';
@@ -56,7 +56,7 @@ describe.skipIf(!haveAsk)('canary passphrase', () => {
     const log = createLogger({ level: 'trace', sink: { write: (l) => void lines.push(l) } });
     const { id, device } = uniqueAskId();
     const volume: VolumeConfig = { name: 'cr_canary', device, uuid: undefined, keys: [{ kind: 'keyfile', path: '/nonexistent/cr.key' }, { kind: 'prompt' }], passphraseGroup: undefined, discard: false, readonly: false, header: undefined, tries: 2, deviceTimeoutMs: 1000, headless: false, tokenTimeoutMs: 30_000, networkTimeoutMs: 60_000, mount: undefined, line: 1 };
-    const broker = new PromptBroker(new AskPassword(new ExecaRunner()), { log, gatherMs: 0 });
+    const broker = new PromptBroker(new AskPassword(new ProcessRunner()), { log, gatherMs: 0 });
 
     // Keep scanning while the secret travels: agent → systemd-reply-password → socket → systemd-ask-password → us.
     const hits = new Set<string>();

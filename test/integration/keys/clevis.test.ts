@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Clevis } from '../../../src/adapters/clevis.js';
 import { Cryptsetup } from '../../../src/adapters/cryptsetup.js';
-import { ExecaRunner } from '../../../src/adapters/exec.js';
+import { ProcessRunner } from '../../../src/adapters/exec.js';
 import { unlockWithChain } from '../../../src/keys/chain.js';
 import { ClevisSource } from '../../../src/keys/clevis.js';
 import { KeyFileSource } from '../../../src/keys/keyfile.js';
@@ -20,7 +20,7 @@ import { ctx, volume } from '../../unit/keys/fakes.js';
 const missing = !hasCryptsetup() ? 'cryptsetup not installed' : process.getuid?.() !== 0 ? 'needs root (tangd keys, key files)' : tangMissing();
 if (missing) console.warn(`SKIPPED clevis/tang integration tests: ${missing}`);
 
-const runner = new ExecaRunner();
+const runner = new ProcessRunner();
 const cryptsetup = new Cryptsetup(runner);
 const PASS = Buffer.from('existing passphrase');
 

@@ -1,12 +1,12 @@
 // Keyslot hints with the real cryptsetup on a LUKS2 file: 4 keyslots (pbkdf2, 200 000 iterations so a slot
-// try is a measurable PBKDF run), the passphrase in slot 3. A recording Runner around the real ExecaRunner
+// try is a measurable PBKDF run), the passphrase in slot 3. A recording Runner around the real ProcessRunner
 // shows which argv cryptsetup got: no --key-slot the first time, --key-slot 3 once the hint exists, and a
 // fall-back to all slots when the hinted slot was wiped and the key moved.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cryptsetup } from '../../../src/adapters/cryptsetup.js';
-import { ExecaRunner, type Runner, type RunOptions, type RunResult } from '../../../src/adapters/exec.js';
+import { ProcessRunner, type Runner, type RunOptions, type RunResult } from '../../../src/adapters/exec.js';
 import { HINTS_FILE, KeyslotHints, tryWithHint } from '../../../src/keys/hints.js';
 import { addKey, hasCryptsetup, makeLuksFile, tempDir } from '../../helpers/luks.js';
 
@@ -15,7 +15,7 @@ if (!ok) console.warn('SKIPPED keyslot hint integration test: cryptsetup not ins
 
 class RecordingRunner implements Runner {
   readonly argv: string[][] = [];
-  private readonly real = new ExecaRunner();
+  private readonly real = new ProcessRunner();
   run(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult> {
     this.argv.push([file, ...args]);
     return this.real.run(file, args, options);
@@ -65,7 +65,7 @@ describe.skipIf(!ok)('keyslot hints with real cryptsetup', () => {
     expect(runner.argv.map(slotArg)).toEqual(['3']);
 
     // The admin moves the passphrase: kill slot 3, add it in slot 1 (after wiping slot 1's old key).
-    const admin = new ExecaRunner();
+    const admin = new ProcessRunner();
     for (const slot of ['3', '1']) {
       const r = await admin.run('cryptsetup', ['luksKillSlot', '--batch-mode', image, slot], { input: Buffer.from('slot0'), secret: true });
       expect(r.exitCode).toBe(0);

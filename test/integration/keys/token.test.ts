@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cryptsetup } from '../../../src/adapters/cryptsetup.js';
 import { CryptsetupToken } from '../../../src/adapters/cryptsetup-token.js';
-import { ExecaRunner } from '../../../src/adapters/exec.js';
+import { ProcessRunner } from '../../../src/adapters/exec.js';
 import { TokenSource } from '../../../src/keys/token.js';
 import { FakeRunner } from '../../helpers/fake-runner.js';
 import { hasCryptsetup, makeLuksFile, tempDir } from '../../helpers/luks.js';
@@ -16,7 +16,7 @@ import { ctx, volume } from '../../unit/keys/fakes.js';
 const missing = hasCryptsetup() ? undefined : 'cryptsetup not installed';
 if (missing) console.warn(`SKIPPED token integration tests: ${missing}`);
 
-const runner = new ExecaRunner();
+const runner = new ProcessRunner();
 const cryptsetup = new Cryptsetup(runner);
 const KEY = Buffer.from('pw');
 const TPM2_TOKEN = {
