@@ -45,4 +45,14 @@ export async function scenarioCli(t, { con, res }, runDir) {
   }
   const after = await waitGuests(res, ['imap'], 240);
   t.check('f: imap starts by itself after cryptvm unlock', running(after.out, 'imap'), after.out.replace(/\s+/g, ' '));
+
+  // systemctl reload runs `cryptvm reload` (ExecReload): a good file reloads, a bad one fails the reload
+  // with its problem and the daemon keeps running on the old configuration.
+  const reload = await res.sh('C=/etc/cryptvm/cryptvm.toml; cp -p $C /root/good.toml; systemctl reload cryptvm; echo "good=$?"; '
+    + "printf '\\n[[volume]]\\nname = \"bad name\"\\ndevice = \"/dev/null\"\\n' >> $C; "
+    + 'systemctl reload cryptvm 2>&1; echo "bad=$?"; cp -p /root/good.toml $C; systemctl is-active cryptvm; '
+    + 'journalctl -u cryptvm -n 40 -o cat | grep -c "bad name"; cryptvm status | head -1', 120_000);
+  t.check('f: systemctl reload succeeds on a good file and fails on a bad one, the daemon staying active',
+    /^good=0$/m.test(reload.out) && /^bad=[1-9]/m.test(reload.out) && /^active$/m.test(reload.out)
+      && /^[1-9]\d*$/m.test(reload.out) && /6\/6 volumes open/.test(reload.out), reload.out.replace(/\n/g, ' ').slice(0, 400));
 }

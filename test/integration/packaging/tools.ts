@@ -8,8 +8,8 @@ import { REPO } from '../../unit/packaging/unit-file.js';
 
 export { REPO };
 
-export function run(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
-  return spawnSync(file, args, { encoding: 'utf8', env: opts.env ?? process.env, cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000 });
+export function run(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string } = {}): SpawnSyncReturns<string> {
+  return spawnSync(file, args, { encoding: 'utf8', env: opts.env ?? process.env, cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000, input: opts.input });
 }
 
 export function hasProgram(name: string): boolean {

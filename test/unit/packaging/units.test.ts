@@ -18,11 +18,11 @@ describe('unit file reader', () => {
 });
 
 describe('cryptvm.service', () => {
-  it('is a notify service run by the main process, with the daemon binary and reload by SIGHUP', () => {
+  it('is a notify service run by the main process, with the daemon binary and reload through the API', () => {
     expect(single(daemon, 'Service', 'Type')).toBe('notify');
     expect(single(daemon, 'Service', 'NotifyAccess')).toBe('main');
     expect(single(daemon, 'Service', 'ExecStart')).toBe('/usr/sbin/cryptvmd');
-    expect(single(daemon, 'Service', 'ExecReload')).toBe('/bin/kill -HUP $MAINPID');
+    expect(single(daemon, 'Service', 'ExecReload')).toBe('/usr/bin/cryptvm reload');
     expect(single(daemon, 'Service', 'Restart')).toBe('on-failure');
   });
 
