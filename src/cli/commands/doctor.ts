@@ -6,6 +6,7 @@ import { EXIT_FAIL, EXIT_OK, println, type CliContext } from '../context.js';
 import { crypttabOverlaps } from '../crypttab.js';
 import { onEncryptedStorage } from '../../adapters/blockdev.js';
 import { QEMU_SAVE_DIR } from '../../adapters/virsh.js';
+import { certificateFindings } from '../certificates.js';
 
 export interface Finding {
   /** 'problem' will bite (exit 1); 'note' is worth knowing. */
@@ -77,6 +78,7 @@ export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', save
     out.push(...warnings.map((w) => ({ level: 'note' as const, what: `${ctx.configPath}:${w.line}: ${w.key}: ${w.message}`, fix: w.fix })));
     out.push(...configFindings(config, crypttab));
     out.push(...(await saveFindings(config, saveDir)));
+    out.push(...certificateFindings(config.keyServer));
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     out.push(...e.problems.map((p) => ({ level: p.severity === 'error' ? ('problem' as const) : ('note' as const), what: `${p.file}:${p.line}: ${p.key}: ${p.message}`, fix: p.fix })));
@@ -93,7 +95,7 @@ export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', save
 
 export const doctor: Command = {
   name: 'doctor',
-  summary: 'find setup problems (crypttab overlap, key file modes, units, autostart conflicts)',
+  summary: 'find setup problems (crypttab overlap, key file modes, units, autostart conflicts, expiring certificates)',
   usage: 'doctor',
   help: '  Prints each finding with a fix; exit 1 when something will bite.',
   options: {},
