@@ -13,20 +13,17 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Cryptsetup } from '../src/adapters/cryptsetup.js';
 import { ProcessRunner } from '../src/adapters/exec.js';
-import { Daemon } from '../src/daemon/daemon.js';
-import { GuestManager } from '../src/daemon/guests.js';
 import { readMachine } from '../src/daemon/machine.js';
-import { VolumeManager } from '../src/daemon/volumes.js';
 import { KeyFileSource } from '../src/keys/keyfile.js';
 import { createLogger } from '../src/log/logger.js';
 import { unlockConcurrency } from '../src/planner/unlock.js';
 import { config, guest, volume } from '../test/helpers/config.js';
+import { daemonOnFakeHost } from '../test/helpers/fake-daemon.js';
 import { FakeHost } from '../test/helpers/fake-host.js';
 import { makeLuksFile, tempDir } from '../test/helpers/luks.js';
 import { median, round, type Row } from './stats.js';
 
 const N = 6;
-const sleep = (ms: number): Promise<void> => delay(ms);
 const START_MS = 300;
 const ROUNDS = 3;
 const COST = { pbkdf: 'argon2id' as const, memoryKiB: 64 * 1024, iterations: 4, parallel: 1 };
@@ -81,58 +78,25 @@ async function daemonBoot(disks: Disk[], cs: Cryptsetup): Promise<{ allMs: numbe
     disks.map((_, i) => guest(`g${i}`)),
     { bootWaitMs: 600_000 },
   );
-  const log = createLogger({ level: 'silent' });
-  let daemon: Daemon | undefined;
   let t0 = 0;
   let readyMs = NaN;
-  const volumes: VolumeManager = new VolumeManager({
-    cryptsetup: cryptsetup as never,
-    dm: host.dm,
-    devices: host.devices,
-    mounts: host.mountsAdapter,
-    sources: (v) => v.keys.map((k) => new KeyFileSource((k as { path: string }).path)),
-    guestsOf: () => [],
-    log,
-    onChange: (n) => daemon?.volumeChanged(n),
-    sleep,
-  });
-  const guests: GuestManager = new GuestManager({
-    virsh: virsh as never,
-    log,
-    config: () => cfg,
-    volumes: () => [...volumes.records.values()].map((r) => ({ name: r.cfg.name, phase: r.phase, mounted: r.mounted })),
-    onChange: (n) => daemon?.guestChanged(n),
-    now: () => performance.now(),
-    sleep,
-    xmlDir: '/nonexistent',
-    saveDirEncrypted: async () => false,
-  });
   // A fresh boot: cryptvm-guests.service is not active yet; it runs `cryptvm guests start` once libvirtd is up.
   const units = { activeState: async () => 'inactive', stopIntent: async () => 'restart', jobType: async () => undefined };
-  daemon = new Daemon(cfg, {
-    log,
-    notifier: {
-      notify: async (f: Record<string, string>) => {
-        if (f.READY !== '1') return;
-        readyMs = performance.now() - t0;
-        host.libvirtAllowed = true;
-      },
+  const { daemon } = daemonOnFakeHost(cfg, host, {
+    log: createLogger({ level: 'silent' }),
+    sources: (v) => v.keys.map((k) => new KeyFileSource((k as { path: string }).path)),
+    units,
+    onNotify: (f) => {
+      if (f.READY === '1') readyMs = performance.now() - t0;
     },
-    volumes,
-    guests,
-    units: units as never,
-    loadConfig: () => cfg,
     machine: readMachine,
-    holders: () => [],
-    askIdFor: () => undefined,
-    sleep,
-    unitName: 'cryptvm.service',
-    guestsUnit: 'cryptvm-guests.service',
+    cryptsetup: cryptsetup as never,
+    virsh,
   });
   const running = () => [...host.domains.values()].filter((d) => d.state === 'running').length;
   t0 = performance.now();
   // READY=1, then (systemd) libvirtd and cryptvm-guests.service, whose ExecStart is `cryptvm guests start`.
-  const booted = daemon.boot().then(() => daemon?.startGuests([]));
+  const booted = daemon.boot().then(() => daemon.startGuests([]));
   booted.catch(() => undefined);
   while (running() < N) {
     if (performance.now() - t0 > 120_000) throw new Error(`bench: only ${running()}/${N} guests running after 120 s`);

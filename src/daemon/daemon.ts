@@ -174,13 +174,7 @@ export class Daemon implements DaemonControl {
     const targets = names.length > 0 ? names.map((n) => this.deps.volumes.mustGet(n)) : [...this.deps.volumes.records.values()].filter((r) => r.phase !== 'open');
     for (const r of targets) {
       if (r.phase === 'open') throw new CryptvmError('InvalidArgs', `volume ${r.cfg.name} is already open`, { volume: r.cfg.name });
-      if (r.phase === 'failed') {
-        // Try again from the start (the device may have appeared, a conflicting mapping may be gone).
-        r.phase = 'locked';
-        r.device = undefined;
-        r.error = undefined;
-      }
-      void this.deps.volumes.ensureOpen(r.cfg.name, true);
+      void this.deps.volumes.unlockAgain(r.cfg.name);
     }
     const tickets: UnlockTicket[] = [];
     for (const r of targets) {
@@ -232,14 +226,8 @@ export class Daemon implements DaemonControl {
     await this.deps.notifier.notify({ RELOADING: '1', MONOTONIC_USEC: monotonicUsec() });
     try {
       this.config = next;
-      const { forgotten, keptOpen } = this.deps.volumes.setVolumes(next.volumes);
-      for (const volume of forgotten) this.deps.log.info({ volume }, 'volume removed from the configuration: no longer unlocked');
-      for (const volume of keptOpen) {
-        this.deps.log.warn({ volume, guests: this.deps.guests.usersOf(volume) }, `volume ${volume} was removed from the configuration but is open: left open (a reload never closes a mapping); run cryptvm lock ${volume} to close it`);
-      }
-      for (const guest of this.deps.guests.setGuests(next.guests)) {
-        this.deps.log.info({ guest }, 'guest removed from the configuration: cryptvm no longer starts or stops it');
-      }
+      this.deps.volumes.setVolumes(next.volumes);
+      this.deps.guests.setGuests(next.guests);
       await this.deps.guests.linkFromDisk();
       if (this.deps.guests.isLive) await this.deps.guests.refresh();
       for (const v of next.volumes) if (this.deps.volumes.mustGet(v.name).phase === 'locked' && !this.deps.volumes.mustGet(v.name).error) void this.deps.volumes.ensureOpen(v.name);

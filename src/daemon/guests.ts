@@ -48,16 +48,17 @@ export class GuestManager {
   constructor(private readonly deps: GuestDeps) {}
 
   /**
-   * The configured guests after a (re)load; returns the ones a reload removed. cryptvm forgets those: it no
-   * longer starts or stops them (a running one keeps running; the kernel still refuses to close its volume).
+   * The configured guests after a (re)load. Guests a reload removed are forgotten: cryptvm no longer starts or
+   * stops them (a running one keeps running; the kernel still refuses to close its volume).
    */
-  setGuests(guests: readonly GuestConfig[]): string[] {
+  setGuests(guests: readonly GuestConfig[]): void {
     const fresh = this.records.size === 0;
     const configured = new Set(guests.map((g) => g.name));
     const removed = [...this.records.values()].filter((g) => !configured.has(g.cfg.name));
     for (const g of removed) {
       this.setWanted(g, false);
       this.records.delete(g.cfg.name);
+      this.deps.log.info({ guest: g.cfg.name }, 'guest removed from the configuration: cryptvm no longer starts or stops it');
     }
     for (const cfg of guests) {
       const r = this.records.get(cfg.name);
@@ -65,7 +66,6 @@ export class GuestManager {
       else this.records.set(cfg.name, newGuest(cfg));
     }
     if (fresh) for (const name of this.deps.wanted?.load() ?? []) if (this.records.has(name)) this.records.get(name)!.wanted = true;
-    return removed.map((g) => g.cfg.name);
   }
 
   private setWanted(g: GuestRecord, wanted: boolean): void {

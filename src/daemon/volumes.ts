@@ -40,19 +40,17 @@ export class VolumeManager {
    * The configured volumes after a (re)load. A volume no longer configured is forgotten when it is not open
    * (a pending unlock or prompt is cancelled); an open one is kept, marked removed, and never closed here.
    */
-  setVolumes(volumes: readonly VolumeConfig[]): { forgotten: string[]; keptOpen: string[] } {
+  setVolumes(volumes: readonly VolumeConfig[]): void {
     const configured = new Set(volumes.map((v) => v.name));
-    const forgotten: string[] = [];
-    const keptOpen: string[] = [];
     for (const [name, r] of this.records) {
       if (configured.has(name)) continue;
       if (r.phase === 'open' || r.phase === 'closing') {
         r.removed = true;
-        keptOpen.push(name);
+        this.deps.log.warn({ volume: name, guests: this.deps.guestsOf(name) }, `volume ${name} was removed from the configuration but is open: left open (a reload never closes a mapping); run cryptvm lock ${name} to close it`);
       } else {
         r.abort.abort();
         this.records.delete(name);
-        forgotten.push(name);
+        this.deps.log.info({ volume: name }, 'volume removed from the configuration: no longer unlocked');
       }
     }
     for (const cfg of volumes) {
@@ -60,7 +58,14 @@ export class VolumeManager {
       if (r) Object.assign(r, { cfg, removed: false });
       else this.records.set(cfg.name, newRecord(cfg));
     }
-    return { forgotten, keptOpen };
+  }
+
+  /** `cryptvm unlock`: asks a person even for a headless volume; a failed one starts again from the beginning. */
+  unlockAgain(name: string): Promise<void> {
+    const r = this.mustGet(name);
+    // Try again from the start (the device may have appeared, a conflicting mapping may be gone).
+    if (r.phase === 'failed') Object.assign(r, { phase: 'locked', device: undefined, error: undefined });
+    return this.ensureOpen(name, true);
   }
 
   /** Resolve, check and adopt-or-unlock one volume; joins a task already running for it. */

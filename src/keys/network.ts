@@ -7,7 +7,7 @@ export class Backoff {
 
   constructor(
     private readonly deadline: number,
-    private readonly initialMs = 500,
+    initialMs = 500,
     private readonly maxMs = 5000,
     private readonly now: () => number = Date.now,
   ) {

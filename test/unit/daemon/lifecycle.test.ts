@@ -2,13 +2,11 @@
 // order, restart, adoption, lock. Real planner, real managers; only the outside programs are simulated.
 import { describe, expect, it } from 'vitest';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Daemon } from '../../../src/daemon/daemon.js';
-import { VolumeManager } from '../../../src/daemon/volumes.js';
-import { GuestManager } from '../../../src/daemon/guests.js';
 import type { KeySource, KeyContext } from '../../../src/keys/types.js';
 import type { StopIntent } from '../../../src/adapters/systemd.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { FakeHost } from '../../helpers/fake-host.js';
+import { daemonOnFakeHost } from '../../helpers/fake-daemon.js';
 import { KeyslotHints } from '../../../src/keys/hints.js';
 import { RuntimeWantedStore } from '../../../src/daemon/wanted-store.js';
 import { mkdtemp, readFile } from 'node:fs/promises';
@@ -46,56 +44,20 @@ function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>
   const lines: string[] = [];
   const log = createLogger({ level: 'debug', sink: { write: (s) => void lines.push(s) } });
   const notes: Record<string, string>[] = [];
-  const notifier = {
-    notify: async (f: Record<string, string>) => {
-      notes.push(f);
-      if (f.READY === '1') host.libvirtAllowed = true; // libvirtd may start only now
-    },
-  };
-  let daemon: Daemon | undefined;
-  const sleep = (ms: number) => delay(ms);
-  const volumes: VolumeManager = new VolumeManager({
-    cryptsetup: host.cryptsetup,
-    dm: host.dm,
-    devices: host.devices,
-    mounts: host.mountsAdapter,
-    sources: (v) => sources[v.name] ?? [],
-    hints: opts.hints,
-    guestsOf: () => [],
-    log,
-    onChange: (n) => daemon?.volumeChanged(n),
-    sleep,
-  });
-  const guests: GuestManager = new GuestManager({
-    virsh: host.virsh,
-    log,
-    config: () => cfg,
-    volumes: () => [...volumes.records.values()].map((r) => ({ name: r.cfg.name, phase: r.phase, mounted: r.mounted })),
-    onChange: (n) => daemon?.guestChanged(n),
-    now: () => performance.now(),
-    sleep,
-    xmlDir: '/nonexistent',
-    saveDirEncrypted: async () => opts.saveEncrypted ?? false,
-    wanted: opts.wanted,
-  });
   const units = {
     activeState: async (u: string) => (u === 'cryptvm-guests.service' ? (opts.guestsUnitActive ? 'active' : 'inactive') : opts.libvirtActive === false ? 'inactive' : 'active'),
     stopIntent: async () => opts.intent ?? 'stop',
     jobType: async () => undefined,
   };
-  daemon = new Daemon(cfg, {
+  const { daemon } = daemonOnFakeHost(cfg, host, {
     log,
-    notifier,
-    volumes,
-    guests,
-    units: units as never,
-    loadConfig: opts.loadConfig ?? (() => cfg),
-    machine: () => ({ cores: 2, availableKiB: 1_000_000 }),
-    holders: () => [],
-    askIdFor: () => undefined,
-    sleep,
-    unitName: 'cryptvm.service',
-    guestsUnit: 'cryptvm-guests.service',
+    sources: (v) => sources[v.name] ?? [],
+    units,
+    onNotify: (f) => void notes.push(f),
+    loadConfig: opts.loadConfig,
+    hints: opts.hints,
+    saveEncrypted: opts.saveEncrypted,
+    wanted: opts.wanted,
   });
   const msgs = () => lines.map((l) => JSON.parse(l) as { msg: string; volume?: string; guest?: string; level: number });
   return { daemon, notes, lines, msgs };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planCloses, planGuestStops } from '../../../src/planner/shutdown.js';
 import type { ObservedGuest } from '../../../src/planner/types.js';
-import { config, guest, volume } from '../../helpers/config.js';
+import { config, guest } from '../../helpers/config.js';
 
 const run = (name: string, volumes: string[] = [], r: ObservedGuest['run'] = 'running'): ObservedGuest => ({ name, run: r, volumes, wanted: false, startedAtMs: undefined });
 
