@@ -49,6 +49,15 @@ export const keyServerSchema = z.strictObject({
   connect_timeout: z.optional(duration),
   timeout: z.optional(duration),
   max_bytes: z.optional(z.number()),
+  auth: z.optional(z.enum(['token', 'approle', 'cert'])),
+  auth_mount: z.optional(z.string()),
+  cert_role: z.optional(z.string()),
+  role_id_file: z.optional(z.string()),
+  role_id_credential: z.optional(z.string()),
+  secret_id_file: z.optional(z.string()),
+  secret_id_credential: z.optional(z.string()),
+  namespace: z.optional(z.string()),
+  kv_version: z.optional(z.number()),
 });
 
 export const guestSchema = z.strictObject({
