@@ -106,10 +106,26 @@ export interface GuestConfig {
   line: number;
 }
 
+/** [metrics]: Prometheus exposition written for node_exporter's textfile collector. */
+export interface MetricsConfig {
+  /** Absolute path of the .prom file; undefined = no metrics. */
+  textfile: string | undefined;
+}
+
+/** [notify]: a program run (argv, no shell) when a host needs a person or a guest was lost. */
+export interface NotifyConfig {
+  command: string[] | undefined;
+  /** The command is killed after this long. */
+  timeoutMs: number;
+}
+
 export interface Config {
   path: string;
   daemon: DaemonConfig;
   keyServer: KeyServerConfig | undefined;
   volumes: VolumeConfig[];
   guests: GuestConfig[];
+  /** Absent in hand-built configs (tests): no metrics, no notify. */
+  metrics?: MetricsConfig;
+  notify?: NotifyConfig;
 }
