@@ -47,6 +47,11 @@ export class TextfileWriter {
     }, wait);
   }
 
+  /** Resolves when the writes started so far are done. */
+  idle(): Promise<void> {
+    return this.writing;
+  }
+
   /** Writes whatever is pending at once and stops; later changes are ignored. */
   async close(): Promise<void> {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);

@@ -26,7 +26,6 @@ class FakeTimer implements Timer {
 
 const dir = mkdtempSync(join(tmpdir(), 'cryptvm-metrics-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const settle = () => new Promise((r) => setTimeout(r, 20));
 
 describe('TextfileWriter', () => {
   it('writes at once, then at most once a second, with the latest text', async () => {
@@ -36,15 +35,15 @@ describe('TextfileWriter', () => {
     const path = join(dir, 'cryptvm.prom');
     const w = new TextfileWriter(path, () => (renders.push(++n), `cryptvm_x ${n}\n`), { timer });
     w.changed();
-    await settle();
+    await w.idle();
     expect(readFileSync(path, 'utf8')).toBe('cryptvm_x 1\n');
     for (let i = 0; i < 50; i++) w.changed();
     timer.advance(500);
     for (let i = 0; i < 50; i++) w.changed();
-    await settle();
+    await w.idle();
     expect(renders).toEqual([1]);
     timer.advance(500);
-    await settle();
+    await w.idle();
     expect(renders).toEqual([1, 2]);
     expect(readFileSync(path, 'utf8')).toBe('cryptvm_x 2\n');
     w.changed();
@@ -52,7 +51,7 @@ describe('TextfileWriter', () => {
     expect(readFileSync(path, 'utf8')).toBe('cryptvm_x 3\n');
     w.changed();
     timer.advance(5000);
-    await settle();
+    await w.idle();
     expect(renders).toEqual([1, 2, 3]);
     expect(readdirSync(dir)).toEqual(['cryptvm.prom']);
   });
