@@ -2,7 +2,7 @@
 // directory, then rename, so a scrape never sees half a file; the temporary name does not end in .prom, so
 // the collector never reads it), at most once per interval however often the state changes, the last change
 // always written.
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export interface Timer {
@@ -67,6 +67,8 @@ export class TextfileWriter {
     this.writing = this.writing.then(async () => {
       try {
         await writeFile(this.tmp, this.render(), { mode: 0o644 });
+        // cryptvm.service runs with UMask=0077: without this, node_exporter (user prometheus) could not read it.
+        await chmod(this.tmp, 0o644);
         await rename(this.tmp, this.path);
       } catch (e) {
         await rm(this.tmp, { force: true }).catch(() => undefined);

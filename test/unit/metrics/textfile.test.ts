@@ -1,6 +1,6 @@
 // The metrics file: atomic writes (temp + rename, never a .prom temp), at most one per second with a fake
 // timer however many changes come, the last change always written, close() flushes.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -62,5 +62,17 @@ describe('TextfileWriter', () => {
     await w.close();
     expect(errors).toHaveLength(1);
     expect(String(errors[0])).toMatch(/ENOENT/);
+  });
+
+  it('the file is world-readable (node_exporter runs as another user) even with the unit UMask=0077', async () => {
+    const old = process.umask(0o077);
+    try {
+      const path = join(dir, 'umask.prom');
+      const w = new TextfileWriter(path, () => 'x 1\n', { timer: new FakeTimer() });
+      await w.close();
+      expect((statSync(path).mode & 0o777).toString(8)).toBe('644');
+    } finally {
+      process.umask(old);
+    }
   });
 });
