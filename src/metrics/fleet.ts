@@ -35,10 +35,16 @@ export class FleetWatch {
     const timer = deps.timer ?? REAL_TIMER;
     this.state = new MetricsState(() => timer.now(), timer.now(), deps.wallSeconds?.() ?? Date.now() / 1000);
     const path = deps.config().metrics?.textfile;
+    let lastError = '';
     this.writer = path
       ? new TextfileWriter(path, () => renderMetrics(this.state, deps.version), {
           timer,
-          onError: (e) => deps.log.warn({ err: e instanceof Error ? e.message : String(e), path }, 'cannot write the metrics file'),
+          // Once per distinct error, not on every change (a missing directory would flood the journal).
+          onError: (e) => {
+            const err = e instanceof Error ? e.message : String(e);
+            if (err !== lastError) deps.log.warn({ err, path }, 'cannot write the metrics file');
+            lastError = err;
+          },
         })
       : undefined;
     this.admin = new AdminNotifier({ runner: deps.runner, log: deps.log, settings: () => deps.config().notify, host: deps.host });
