@@ -4,7 +4,6 @@
 // the notify command runs with the event in its environment, and a hanging or failing one is contained.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,14 +26,9 @@ function config(notify?: Config['notify']): Config {
   return { path: '/etc/cryptvm/cryptvm.toml', daemon: {} as Config['daemon'], keyServer: undefined, volumes: [], guests: [], metrics: { textfile }, notify };
 }
 
-function scrape(port: number): Promise<string> {
-  return new Promise((ok, fail) => {
-    get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => ok(body));
-    }).on('error', fail);
-  });
+/** The scrape as docs/fleet.md shows it: curl on loopback. */
+async function scrape(port: number): Promise<string> {
+  return execFileSync('curl', ['-sf', `http://127.0.0.1:${port}/metrics`], { encoding: 'utf8' });
 }
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
