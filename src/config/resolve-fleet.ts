@@ -3,7 +3,7 @@
 //   [metrics] textfile = "/var/lib/prometheus/node-exporter/cryptvm.prom"
 //   [notify]  command  = ["/usr/local/sbin/tell-admin"], timeout = "30s"
 
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Problems } from './problem.js';
 import type { RawMetrics, RawNotify } from './schema.js';
@@ -37,5 +37,18 @@ export function resolveNotify(raw: RawNotify, p: Problems): NotifyConfig {
     return { command: undefined, timeoutMs };
   }
   const program = absolutePath(p, 'notify.command', cmd[0]!, 'notify command');
+  if (program !== undefined && !isExecutableFile(program)) {
+    // A warning: the file may be rolled out after cryptvm; events are only logged until it is there.
+    p.warn('notify.command', `${program} is not an executable file: nobody is told until it is`, `install it (mode 0755), e.g. install -m 0755 /usr/share/doc/cryptvm/examples/tell-admin-mail ${program}`);
+  }
   return { command: program === undefined ? undefined : [program, ...cmd.slice(1)], timeoutMs };
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
