@@ -10,6 +10,8 @@ import { planCloses } from '../planner/shutdown.js';
 import { statusLine } from '../planner/status.js';
 import { unlockConcurrency, type Machine } from '../planner/unlock.js';
 import { describePlan } from '../planner/plan.js';
+import { consoleWaitsFor, readyDecision } from '../planner/ready.js';
+import { readyVolumes } from './readiness.js';
 import type { ChangeEvent, DaemonControl, DaemonPhase, DaemonStatus, Plan, UnlockTicket } from './control.js';
 import type { GuestManager } from './guests.js';
 import type { VolumeManager } from './volumes.js';
@@ -44,6 +46,9 @@ export class Daemon implements DaemonControl {
   private readonly stopping = new AbortController();
   /** `guests start` asked before READY=1: applied right after it (libvirt may not be asked earlier). */
   private earlyWant: string[] | undefined;
+  private bootWaitOver = false;
+  /** Latched: once nothing needs the console after READY, later prompts (cryptvm unlock) do not hold logins. */
+  private consoleDone = false;
 
   constructor(
     private config: Config,
@@ -57,26 +62,70 @@ export class Daemon implements DaemonControl {
     return this.config;
   }
 
-  /** Boot: open what can be opened, then READY=1 (all settled, or boot_wait passed). */
+  /**
+   * Boot: open what can be opened, then READY=1 once the volumes that count have settled ([daemon] ready) or
+   * boot_wait passed. The console keeps its prompt (consoleWait, for cryptvm-ask.service) until boot_wait.
+   */
   async boot(): Promise<void> {
     this.phase = 'unlocking';
     await this.deps.guests.linkFromDisk();
     this.changed();
     const tasks = this.config.volumes.map((v) => this.deps.volumes.ensureOpen(v.name));
-    const settled = Promise.allSettled(tasks).then(() => true);
-    const deadline = Date.now() + this.config.daemon.bootWaitMs;
-    while (!(await Promise.race([settled, this.deps.sleep(Math.min(EXTEND_EVERY_MS, Math.max(0, deadline - Date.now()))).then(() => false)]))) {
-      if (Date.now() >= deadline) {
-        this.deps.log.warn({ boot_wait_s: this.config.daemon.bootWaitMs / 1000 }, 'boot_wait passed: letting libvirtd start; locked volumes keep waiting for a passphrase');
-        break;
+    const bootWaitMs = this.config.daemon.bootWaitMs;
+    const deadline = Date.now() + bootWaitMs;
+    const bootWaitTimer = setTimeout(() => this.bootWaitPassed(), bootWaitMs).unref();
+    this.stopping.signal.addEventListener('abort', () => clearTimeout(bootWaitTimer));
+    // Woken by every volume event and by each open attempt ending; EXTEND_TIMEOUT_USEC while it waits.
+    let wake: () => void = () => {};
+    for (const t of tasks) void t.then(() => wake(), () => wake());
+    const off = this.onChange(() => wake());
+    while (!this.readyNow().ready && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(EXTEND_EVERY_MS, Math.max(0, deadline - Date.now())));
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      if (!this.readyNow().ready && Date.now() < deadline) {
+        // Tell systemd we are alive while a human is being asked (EXTEND_TIMEOUT_USEC, brief §3.1).
+        await this.deps.notifier.notify({ EXTEND_TIMEOUT_USEC: String((EXTEND_EVERY_MS * 3) * 1000) });
       }
-      // Tell systemd we are alive while a human is being asked (EXTEND_TIMEOUT_USEC, brief §3.1).
-      await this.deps.notifier.notify({ EXTEND_TIMEOUT_USEC: String((EXTEND_EVERY_MS * 3) * 1000) });
     }
+    off();
+    if (Date.now() >= deadline) this.bootWaitPassed();
     this.phase = 'ready';
     await this.deps.notifier.notify({ READY: '1', STATUS: this.statusText() });
-    this.deps.log.info({ status: this.statusText() }, 'ready');
+    this.deps.log.info({ status: this.statusText(), ready: this.config.daemon.ready }, 'ready');
+    this.changed();
     await this.afterReady();
+  }
+
+  private readyNow() {
+    return readyDecision(readyVolumes(this.deps.volumes.records.values(), this.deps.askIdFor), this.config.daemon.ready, this.bootWaitOver);
+  }
+
+  /** boot_wait is over: READY=1 if not yet, and the console prompt gives way to logins. Logged once. */
+  private bootWaitPassed(): void {
+    if (this.bootWaitOver) return;
+    const waiting = this.consoleWait();
+    this.bootWaitOver = true;
+    const s = this.config.daemon.bootWaitMs / 1000;
+    if (this.phase !== 'ready') {
+      this.deps.log.warn({ boot_wait_s: s, waiting: this.readyNow().pending }, 'boot_wait passed: letting libvirtd start; locked volumes keep waiting for a passphrase');
+    } else if (waiting.length > 0) {
+      this.deps.log.warn({ boot_wait_s: s, waiting }, `boot_wait passed: logins no longer wait; ${waiting.join(', ')} keep waiting for a passphrase (cryptvm unlock)`);
+    }
+    this.changed();
+  }
+
+  /** Volumes the console prompt still waits for (cryptvm-ask.service holds logins back until it is empty). */
+  private consoleWait(): string[] {
+    if (this.consoleDone) return [];
+    if (this.phase === 'starting') return this.config.volumes.map((v) => v.name);
+    const w = consoleWaitsFor(readyVolumes(this.deps.volumes.records.values(), this.deps.askIdFor), this.bootWaitOver);
+    if (w.length === 0 && this.phase === 'ready') this.consoleDone = true;
+    return w;
   }
 
   /** After READY=1 libvirt may be used. On a restart with cryptvm-guests active, adopt the running guests. */
@@ -131,7 +180,11 @@ export class Daemon implements DaemonControl {
 
   private statusText(): string {
     const s = this.buildStatus();
-    return statusLine(s.volumes, s.guests);
+    return statusLine(s.volumes, s.guests, this.statusHead());
+  }
+
+  private statusHead() {
+    return { phase: this.phase, readyWaitsFor: this.phase === 'unlocking' ? this.readyNow().pending : [] };
   }
 
   private emit(e: ChangeEvent): void {
@@ -156,6 +209,7 @@ export class Daemon implements DaemonControl {
         return s;
       }),
       guests: guests.map((g) => guestStatus(g, g.volumes.filter((v) => !open.has(v)))),
+      consoleWait: this.consoleWait(),
     };
   }
 
@@ -163,7 +217,7 @@ export class Daemon implements DaemonControl {
 
   status(): DaemonStatus {
     const s = this.buildStatus();
-    return { ...s, status: statusLine(s.volumes, s.guests) };
+    return { ...s, status: statusLine(s.volumes, s.guests, this.statusHead()) };
   }
 
   async plan(): Promise<Plan> {

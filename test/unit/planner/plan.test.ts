@@ -3,7 +3,7 @@ import { describePlan } from '../../../src/planner/plan.js';
 import type { DaemonStatus } from '../../../src/daemon/control.js';
 import { config, guest, volume } from '../../helpers/config.js';
 
-const empty: DaemonStatus = { phase: 'ready', status: '', configPath: '/x', volumes: [], guests: [] };
+const empty: DaemonStatus = { phase: 'ready', status: '', configPath: '/x', volumes: [], guests: [], consoleWait: [] };
 
 describe('describePlan', () => {
   const cfg = config(
