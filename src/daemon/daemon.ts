@@ -1,6 +1,6 @@
 // The daemon's lifecycle and its DaemonControl API: boot (unlock → READY=1), guests (after READY), reload,
 // and stop (guests first, then unmount and close — or, on a restart, nothing at all).
-import type { Config } from '../config/types.js';
+import type { Config, GuestConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Notifier } from '../adapters/notify.js';
 import { monotonicUsec } from '../adapters/notify.js';
@@ -32,6 +32,8 @@ export interface DaemonDeps {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   unitName: string;
   guestsUnit: string;
+  /** Guests gated through libvirt's autostart flag (no [[guest]] table), read from disk: no libvirt call. */
+  autostartGuests?(config: Config): GuestConfig[];
 }
 
 const EXTEND_EVERY_MS = 20_000;
@@ -54,8 +56,16 @@ export class Daemon implements DaemonControl {
     private config: Config,
     private readonly deps: DaemonDeps,
   ) {
-    deps.volumes.setVolumes(config.volumes);
-    deps.guests.setGuests(config.guests);
+    this.config = this.withAutostart(config);
+    deps.volumes.setVolumes(this.config.volumes);
+    deps.guests.setGuests(this.config.guests);
+  }
+
+  /** The configured guests plus the autostart-marked domains on our volumes, which need no table. */
+  private withAutostart(config: Config): Config {
+    const found = this.deps.autostartGuests?.(config) ?? [];
+    if (found.length > 0) this.deps.log.info({ guests: found.map((g) => g.name) }, `gated through libvirt's autostart flag (no [[guest]] table): ${found.map((g) => g.name).join(', ')}`);
+    return found.length > 0 ? { ...config, guests: [...config.guests, ...found] } : config;
   }
 
   currentConfig(): Config {
@@ -276,7 +286,7 @@ export class Daemon implements DaemonControl {
   }
 
   async reload(): Promise<void> {
-    const next = this.deps.loadConfig(this.config.path); // throws ConfigError: the old config stays
+    const next = this.withAutostart(this.deps.loadConfig(this.config.path)); // throws ConfigError: the old config stays
     await this.deps.notifier.notify({ RELOADING: '1', MONOTONIC_USEC: monotonicUsec() });
     try {
       this.config = next;
