@@ -7,6 +7,7 @@ import { crypttabOverlaps } from '../crypttab.js';
 import { onEncryptedStorage } from '../../adapters/blockdev.js';
 import { QEMU_SAVE_DIR } from '../../adapters/virsh.js';
 import { certificateFindings } from '../certificates.js';
+import { ungatedGuestFindings } from '../ungated.js';
 
 export interface Finding {
   /** 'problem' will bite (exit 1); 'note' is worth knowing. */
@@ -71,7 +72,7 @@ async function unitFindings(ctx: CliContext): Promise<Finding[]> {
   return out;
 }
 
-export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', saveDir = QEMU_SAVE_DIR): Promise<Finding[]> {
+export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', saveDir = QEMU_SAVE_DIR, xmlDir = '/etc/libvirt/qemu'): Promise<Finding[]> {
   const out: Finding[] = [];
   try {
     const { config, warnings } = loadConfig(ctx.configPath);
@@ -79,6 +80,7 @@ export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', save
     out.push(...configFindings(config, crypttab));
     out.push(...(await saveFindings(config, saveDir)));
     out.push(...certificateFindings(config.keyServer));
+    if (config.daemon.libvirtUri === 'qemu:///system') out.push(...ungatedGuestFindings(config, ctx.configPath, xmlDir));
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     out.push(...e.problems.map((p) => ({ level: p.severity === 'error' ? ('problem' as const) : ('note' as const), what: `${p.file}:${p.line}: ${p.key}: ${p.message}`, fix: p.fix })));
@@ -95,7 +97,7 @@ export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', save
 
 export const doctor: Command = {
   name: 'doctor',
-  summary: 'find setup problems (crypttab overlap, key file modes, units, autostart conflicts, expiring certificates)',
+  summary: 'find setup problems (crypttab overlap, key file modes, units, ungated guests on cryptvm volumes, autostart conflicts, expiring certificates)',
   usage: 'doctor',
   help: '  Prints each finding with a fix; exit 1 when something will bite.',
   options: {},
