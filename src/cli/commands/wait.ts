@@ -1,11 +1,25 @@
 import { loadConfig } from '../../config/index.js';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import { DAEMON_DEFAULTS } from '../../config/resolve-daemon.js';
+import { CryptvmError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { EXIT_FAIL, EXIT_OK, println, UsageError, type CliContext } from '../context.js';
 
 /** Beyond boot_wait: the daemon ends the wait itself at boot_wait; this only bounds a daemon that hangs. */
 const MARGIN_MS = 60_000;
+/** The daemon takes its bus name while boot begins, without waiting for it: a very fast READY may come first. */
+const NAME_GRACE_MS = 15_000;
+
+async function status(ctx: CliContext, started: number) {
+  for (;;) {
+    try {
+      return await ctx.api().getStatus();
+    } catch (e) {
+      if (!(e instanceof CryptvmError && e.code === 'NotFound') || Date.now() - started > NAME_GRACE_MS) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
 
 function defaultTimeout(ctx: CliContext): number {
   try {
@@ -34,10 +48,11 @@ export const wait: Command = {
     if (!values.prompts) throw new UsageError('wait needs --prompts');
     const timeoutMs = typeof values.timeout === 'string' ? parseDuration(values.timeout) : defaultTimeout(ctx);
     if (timeoutMs === undefined) throw new UsageError(`--timeout ${JSON.stringify(values.timeout)} is not a duration; write it like "90s" or "5min"`);
-    const deadline = Date.now() + timeoutMs;
+    const started = Date.now();
+    const deadline = started + timeoutMs;
     let said = '';
     for (;;) {
-      const s = await ctx.api().getStatus();
+      const s = await status(ctx, started);
       const waiting = s.phase === 'stopping' ? [] : (s.consoleWait ?? []);
       if (waiting.length === 0) {
         println(ctx.stdout, said ? 'no volume waits for a passphrase at the console any more' : 'no volume waits for a passphrase at the console');

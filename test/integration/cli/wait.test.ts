@@ -68,6 +68,19 @@ describe('cryptvm wait --prompts', () => {
     control.consoleWait = [];
   });
 
+  it('a daemon that has not taken its bus name yet (READY came first) is waited for, briefly', async () => {
+    await api?.stop();
+    control.consoleWait = ['cr_imap'];
+    const done = run('wait', '--prompts', '--timeout', '1min');
+    await new Promise((r) => setTimeout(r, 1_500));
+    api = await startApi(control, { busAddress: bus.address, log: createLogger({ level: 'silent' }) });
+    await new Promise((r) => setTimeout(r, 1_000));
+    control.consoleWait = [];
+    const r = await done;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^waiting for a passphrase at the console: cr_imap/);
+  });
+
   it('without --prompts it is a usage error', async () => {
     const r = await run('wait');
     expect(r.code).toBe(2);
