@@ -32,3 +32,10 @@ export function readAutostartDomains(xmlDir: string, log: Logger): AutostartDoma
 export function discoverAutostartGuests(config: Config, xmlDir: string, log: Logger): GuestConfig[] {
   return autostartGuests(config, readAutostartDomains(xmlDir, log));
 }
+
+/** The configured guests plus the autostart-marked domains on our volumes, which need no table (logged once). */
+export function withAutostartGuests(config: Config, found: GuestConfig[], log: Logger): Config {
+  if (found.length === 0) return config;
+  log.info({ guests: found.map((g) => g.name) }, `gated through libvirt's autostart flag (no [[guest]] table): ${found.map((g) => g.name).join(', ')}`);
+  return { ...config, guests: [...config.guests, ...found] };
+}

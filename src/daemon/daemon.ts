@@ -10,8 +10,8 @@ import { planCloses } from '../planner/shutdown.js';
 import { statusLine } from '../planner/status.js';
 import { unlockConcurrency, type Machine } from '../planner/unlock.js';
 import { describePlan } from '../planner/plan.js';
-import { consoleWaitsFor, readyDecision } from '../planner/ready.js';
-import { readyVolumes } from './readiness.js';
+import { BootReadiness, EXTEND_EVERY_MS } from './readiness.js';
+import { withAutostartGuests } from './autostart.js';
 import type { ChangeEvent, DaemonControl, DaemonPhase, DaemonStatus, Plan, UnlockTicket } from './control.js';
 import type { GuestManager } from './guests.js';
 import type { VolumeManager } from './volumes.js';
@@ -36,7 +36,6 @@ export interface DaemonDeps {
   autostartGuests?(config: Config): GuestConfig[];
 }
 
-const EXTEND_EVERY_MS = 20_000;
 const CLOSE_TIMEOUT_MS = 60_000;
 /** How long `unlock` waits for the daemon's password request to appear. */
 const ASK_WAIT_MS = 10_000;
@@ -48,24 +47,29 @@ export class Daemon implements DaemonControl {
   private readonly stopping = new AbortController();
   /** `guests start` asked before READY=1: applied right after it (libvirt may not be asked earlier). */
   private earlyWant: string[] | undefined;
-  private bootWaitOver = false;
-  /** Latched: once nothing needs the console after READY, later prompts (cryptvm unlock) do not hold logins. */
-  private consoleDone = false;
+  private readonly readiness: BootReadiness;
 
   constructor(
     private config: Config,
     private readonly deps: DaemonDeps,
   ) {
     this.config = this.withAutostart(config);
+    this.readiness = new BootReadiness({
+      records: () => deps.volumes.records.values(),
+      askIdFor: (v) => deps.askIdFor(v),
+      mode: () => this.config.daemon.ready,
+      phase: () => this.phase,
+      volumeNames: () => this.config.volumes.map((v) => v.name),
+      bootWaitMs: () => this.config.daemon.bootWaitMs,
+      log: deps.log,
+      changed: () => this.changed(),
+    });
     deps.volumes.setVolumes(this.config.volumes);
     deps.guests.setGuests(this.config.guests);
   }
 
-  /** The configured guests plus the autostart-marked domains on our volumes, which need no table. */
   private withAutostart(config: Config): Config {
-    const found = this.deps.autostartGuests?.(config) ?? [];
-    if (found.length > 0) this.deps.log.info({ guests: found.map((g) => g.name) }, `gated through libvirt's autostart flag (no [[guest]] table): ${found.map((g) => g.name).join(', ')}`);
-    return found.length > 0 ? { ...config, guests: [...config.guests, ...found] } : config;
+    return withAutostartGuests(config, this.deps.autostartGuests?.(config) ?? [], this.deps.log);
   }
 
   currentConfig(): Config {
@@ -81,61 +85,16 @@ export class Daemon implements DaemonControl {
     await this.deps.guests.linkFromDisk();
     this.changed();
     const tasks = this.config.volumes.map((v) => this.deps.volumes.ensureOpen(v.name));
-    const bootWaitMs = this.config.daemon.bootWaitMs;
-    const deadline = Date.now() + bootWaitMs;
-    const bootWaitTimer = setTimeout(() => this.bootWaitPassed(), bootWaitMs).unref();
-    this.stopping.signal.addEventListener('abort', () => clearTimeout(bootWaitTimer));
-    // Woken by every volume event and by each open attempt ending; EXTEND_TIMEOUT_USEC while it waits.
-    let wake: () => void = () => {};
-    for (const t of tasks) void t.then(() => wake(), () => wake());
-    const off = this.onChange(() => wake());
-    while (!this.readyNow().ready && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(EXTEND_EVERY_MS, Math.max(0, deadline - Date.now())));
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      if (!this.readyNow().ready && Date.now() < deadline) {
-        // Tell systemd we are alive while a human is being asked (EXTEND_TIMEOUT_USEC, brief §3.1).
-        await this.deps.notifier.notify({ EXTEND_TIMEOUT_USEC: String((EXTEND_EVERY_MS * 3) * 1000) });
-      }
-    }
-    off();
-    if (Date.now() >= deadline) this.bootWaitPassed();
+    await this.readiness.untilReady(tasks, {
+      onChange: (l) => this.onChange(l),
+      extend: () => this.deps.notifier.notify({ EXTEND_TIMEOUT_USEC: String((EXTEND_EVERY_MS * 3) * 1000) }),
+      signal: this.stopping.signal,
+    });
     this.phase = 'ready';
     await this.deps.notifier.notify({ READY: '1', STATUS: this.statusText() });
     this.deps.log.info({ status: this.statusText(), ready: this.config.daemon.ready }, 'ready');
     this.changed();
     await this.afterReady();
-  }
-
-  private readyNow() {
-    return readyDecision(readyVolumes(this.deps.volumes.records.values(), this.deps.askIdFor), this.config.daemon.ready, this.bootWaitOver);
-  }
-
-  /** boot_wait is over: READY=1 if not yet, and the console prompt gives way to logins. Logged once. */
-  private bootWaitPassed(): void {
-    if (this.bootWaitOver) return;
-    const waiting = this.consoleWait();
-    this.bootWaitOver = true;
-    const s = this.config.daemon.bootWaitMs / 1000;
-    if (this.phase !== 'ready') {
-      this.deps.log.warn({ boot_wait_s: s, waiting: this.readyNow().pending }, 'boot_wait passed: letting libvirtd start; locked volumes keep waiting for a passphrase');
-    } else if (waiting.length > 0) {
-      this.deps.log.warn({ boot_wait_s: s, waiting }, `boot_wait passed: logins no longer wait; ${waiting.join(', ')} keep waiting for a passphrase (cryptvm unlock)`);
-    }
-    this.changed();
-  }
-
-  /** Volumes the console prompt still waits for (cryptvm-ask.service holds logins back until it is empty). */
-  private consoleWait(): string[] {
-    if (this.consoleDone) return [];
-    if (this.phase === 'starting') return this.config.volumes.map((v) => v.name);
-    const w = consoleWaitsFor(readyVolumes(this.deps.volumes.records.values(), this.deps.askIdFor), this.bootWaitOver);
-    if (w.length === 0 && this.phase === 'ready') this.consoleDone = true;
-    return w;
   }
 
   /** After READY=1 libvirt may be used. On a restart with cryptvm-guests active, adopt the running guests. */
@@ -194,7 +153,7 @@ export class Daemon implements DaemonControl {
   }
 
   private statusHead() {
-    return { phase: this.phase, readyWaitsFor: this.phase === 'unlocking' ? this.readyNow().pending : [] };
+    return { phase: this.phase, readyWaitsFor: this.phase === 'unlocking' ? this.readiness.decision().pending : [] };
   }
 
   private emit(e: ChangeEvent): void {
@@ -219,7 +178,7 @@ export class Daemon implements DaemonControl {
         return s;
       }),
       guests: guests.map((g) => guestStatus(g, g.volumes.filter((v) => !open.has(v)))),
-      consoleWait: this.consoleWait(),
+      consoleWait: this.readiness.consoleWait(),
     };
   }
 
