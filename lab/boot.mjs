@@ -40,3 +40,12 @@ export async function waitGuests(res, names, timeoutS) {
 }
 
 export const running = (virshList, g) => new RegExp(`^\\s*\\d+\\s+${g}\\s+running`, 'm').test(virshList);
+
+/** When each running guest's QEMU started (its machine scope), in monotonic seconds since the VM booted. */
+export async function guestStarts(res) {
+  const { out } = await res.sh("for u in $(systemctl list-units --plain --no-legend 'machine-qemu*' | awk '{print $1}'); do "
+    + 'echo "$u $(systemctl show -p ActiveEnterTimestampMonotonic --value "$u")"; done');
+  const starts = {};
+  for (const m of out.matchAll(/x2d\d+\\x2d(\S+)\.scope (\d+)/g)) starts[m[1]] = Number(m[2]) / 1e6;
+  return starts;
+}

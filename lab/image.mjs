@@ -1,10 +1,11 @@
 // The lab's root filesystem: a cached Debian 12 base tree (mmdebstrap, ~70 s cold) and, per .deb, a root image
 // with cryptvm installed through dpkg into an overlay of that tree, then packed with `mkfs.ext4 -d`.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, copyFileSync, chmodSync, symlinkSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { LAB, ROOT, CACHE, hashInputs, run, log, prune } from './lib/util.mjs';
 import { buildGuestKernel } from './guests/build.mjs';
 import { GUESTS, GUEST_KERNEL, domainXml } from './guests/domains.mjs';
+import { installMeasure } from './measure-units.mjs';
 
 const BASE_RECIPE = 1;
 
@@ -74,17 +75,23 @@ export function findDeb() {
   return deb;
 }
 
-/** Guests: the tiny kernel and persistent definitions libvirtd loads at start (no autostart links). */
+/** Guests: the tiny kernel and persistent definitions libvirtd loads at start; `virsh autostart` links. */
 function installGuests(tree, guestElf) {
   mkdirSync(join(tree, 'usr/local/lib/cryptvm-lab'), { recursive: true });
+  mkdirSync(join(tree, 'etc/libvirt/qemu/autostart'), { recursive: true });
   copyFileSync(guestElf, join(tree, GUEST_KERNEL));
-  for (const g of GUESTS) writeFileSync(join(tree, 'etc/libvirt/qemu', `${g.name}.xml`), domainXml(g), { mode: 0o600 });
+  for (const g of GUESTS) {
+    writeFileSync(join(tree, 'etc/libvirt/qemu', `${g.name}.xml`), domainXml(g), { mode: 0o600 });
+    // What `virsh autostart NAME` does: a link in autostart/ to the persistent definition.
+    if (g.autostart) symlinkSync(`/etc/libvirt/qemu/${g.name}.xml`, join(tree, 'etc/libvirt/qemu/autostart', `${g.name}.xml`));
+  }
+  installMeasure(tree);
 }
 
 /** Root image = base tree + guests + the .deb installed with dpkg + the lab config; cached by all of them. */
 export async function buildRootImage(base, debPath, configToml) {
   const guestElf = await buildGuestKernel();
-  const hash = hashInputs([debPath, join(LAB, 'guests'), join(LAB, 'image.mjs')], [base.hash, configToml]);
+  const hash = hashInputs([debPath, join(LAB, 'guests'), join(LAB, 'image.mjs'), join(LAB, 'measure-units.mjs')], [base.hash, configToml]);
   const image = join(CACHE, `root-${hash}.img`);
   if (existsSync(image)) return image;
   const t0 = Date.now();

@@ -1,5 +1,6 @@
 // libvirt domain XML for the three nested lab guests. All run the tiny multiboot kernel (fast under double
-// TCG); imap and office power off on ACPI, web ignores it (the on_timeout path). No network, no autostart.
+// TCG); imap and office power off on ACPI, web ignores it (the on_timeout path). No network. web carries
+// libvirt's autostart flag and has no [[guest]] table: cryptvm gates it through that flag.
 export const GUEST_KERNEL = '/usr/local/lib/cryptvm-lab/guest.elf';
 
 const disks = {
@@ -13,7 +14,7 @@ const disks = {
 
 export const GUESTS = [
   { name: 'imap', acpi: true },
-  { name: 'web', acpi: false },
+  { name: 'web', acpi: false, autostart: true },
   { name: 'office', acpi: true },
 ];
 

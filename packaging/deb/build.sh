@@ -64,6 +64,7 @@ ln -s ../lib/cryptvm/cryptvmd.mjs "$stage/usr/sbin/cryptvmd"
 ln -s ../lib/cryptvm/cryptvm.mjs "$stage/usr/bin/cryptvm"
 inst 0644 "$root/systemd/cryptvm.service" /lib/systemd/system/cryptvm.service
 inst 0644 "$root/systemd/cryptvm-guests.service" /lib/systemd/system/cryptvm-guests.service
+inst 0644 "$root/systemd/cryptvm-ask.service" /lib/systemd/system/cryptvm-ask.service
 inst 0644 "$root/packaging/dbus/org.cryptvm.Manager1.conf" /usr/share/dbus-1/system.d/org.cryptvm.Manager1.conf
 inst 0644 "$root/packaging/cryptvm.toml" /etc/cryptvm/cryptvm.toml
 install -d -m 0700 "$stage/etc/cryptvm/keys"

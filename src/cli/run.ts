@@ -11,12 +11,13 @@ import { plan } from './commands/plan.js';
 import { reload } from './commands/reload.js';
 import { status } from './commands/status.js';
 import { unlock } from './commands/unlock.js';
+import { wait } from './commands/wait.js';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, println, UsageError, type CliContext } from './context.js';
 
 // Injected by scripts/bundle.mjs from package.json; unbundled runs (tests) say 'dev'.
 declare const __CRYPTVM_VERSION__: string;
 export const VERSION = typeof __CRYPTVM_VERSION__ === 'string' ? __CRYPTVM_VERSION__ : 'dev';
-export const COMMANDS: Command[] = [status, plan, unlock, lock, guests, reload, doctor, checkConfig];
+export const COMMANDS: Command[] = [status, plan, unlock, lock, guests, reload, doctor, checkConfig, wait];
 
 export function mainHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));

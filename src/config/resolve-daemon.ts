@@ -15,6 +15,7 @@ export const DAEMON_DEFAULTS: DaemonConfig = {
   parallelShutdown: 4,
   parallelUnlock: 0,
   stateDir: '/var/lib/cryptvm',
+  ready: 'unattended',
 };
 
 /** Bounds for per-guest shutdown timeouts too: a graceful shutdown takes at least a second, at most a day. */
@@ -39,5 +40,6 @@ export function resolveDaemon(raw: RawDaemon, p: Problems): DaemonConfig {
     parallelUnlock: tuningInt(p, 'daemon.parallel_unlock', raw.parallel_unlock, d.parallelUnlock, 0, 64),
     // A relative state_dir is an error, so this value is never used then.
     stateDir: stateDir ?? d.stateDir,
+    ready: raw.ready ?? d.ready,
   };
 }

@@ -14,6 +14,7 @@ export const daemonSchema = z.strictObject({
   parallel_shutdown: z.optional(z.number()),
   parallel_unlock: z.optional(z.number()),
   state_dir: z.optional(z.string()),
+  ready: z.optional(z.enum(['unattended', 'all'])),
 });
 
 export const mountSchema = z.strictObject({

@@ -11,7 +11,15 @@ export interface DaemonConfig {
   parallelUnlock: number;
   /** Persistent state (keyslot hints), mode 0700. */
   stateDir: string;
+  /**
+   * When READY=1 lets libvirtd start: "unattended" once the volumes that open without a person (key file,
+   * credential, token, clevis, https:) have settled, "all" once every volume has (passphrases included);
+   * boot_wait bounds both.
+   */
+  ready: ReadyMode;
 }
+
+export type ReadyMode = 'unattended' | 'all';
 
 export type KeySourceSpec =
   | { kind: 'keyfile'; path: string }
@@ -104,6 +112,8 @@ export interface GuestConfig {
   /** Volumes listed explicitly; the domain XML adds more at run time. */
   volumes: string[];
   line: number;
+  /** No [[guest]] table: found through libvirt's own autostart flag (a disk on a cryptvm volume). */
+  fromLibvirtAutostart?: boolean;
 }
 
 /** [metrics]: Prometheus exposition written for node_exporter's textfile collector. */

@@ -47,8 +47,10 @@ export interface GuestStatus {
   volumes: string[];
   /** cryptvm starts it (config autostart). */
   autostart: boolean;
-  /** libvirt's own autostart flag (a conflict when autostart is also true); undefined before libvirt was asked. */
+  /** libvirt's own autostart flag; undefined before libvirt was asked. */
   libvirtAutostart: boolean | undefined;
+  /** Gated without a [[guest]] table: libvirt's autostart flag and a disk on a cryptvm volume. */
+  fromLibvirtAutostart?: boolean;
   error: string | undefined;
 }
 
@@ -61,6 +63,11 @@ export interface DaemonStatus {
   configPath: string;
   volumes: VolumeStatus[];
   guests: GuestStatus[];
+  /**
+   * Volumes the console password prompt still waits for during boot (until boot_wait): cryptvm-ask.service
+   * (`cryptvm wait --prompts`) holds logins back while this is not empty. Empty once boot is past that.
+   */
+  consoleWait: string[];
 }
 
 export interface PlanStep {

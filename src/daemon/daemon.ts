@@ -1,6 +1,6 @@
 // The daemon's lifecycle and its DaemonControl API: boot (unlock → READY=1), guests (after READY), reload,
 // and stop (guests first, then unmount and close — or, on a restart, nothing at all).
-import type { Config } from '../config/types.js';
+import type { Config, GuestConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Notifier } from '../adapters/notify.js';
 import { monotonicUsec } from '../adapters/notify.js';
@@ -10,6 +10,8 @@ import { planCloses } from '../planner/shutdown.js';
 import { statusLine } from '../planner/status.js';
 import { unlockConcurrency, type Machine } from '../planner/unlock.js';
 import { describePlan } from '../planner/plan.js';
+import { BootReadiness, EXTEND_EVERY_MS } from './readiness.js';
+import { withAutostartGuests } from './autostart.js';
 import type { ChangeEvent, DaemonControl, DaemonPhase, DaemonStatus, Plan, UnlockTicket } from './control.js';
 import type { GuestManager } from './guests.js';
 import type { VolumeManager } from './volumes.js';
@@ -30,9 +32,10 @@ export interface DaemonDeps {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   unitName: string;
   guestsUnit: string;
+  /** Guests gated through libvirt's autostart flag (no [[guest]] table), read from disk: no libvirt call. */
+  autostartGuests?(config: Config): GuestConfig[];
 }
 
-const EXTEND_EVERY_MS = 20_000;
 const CLOSE_TIMEOUT_MS = 60_000;
 /** How long `unlock` waits for the daemon's password request to appear. */
 const ASK_WAIT_MS = 10_000;
@@ -44,38 +47,53 @@ export class Daemon implements DaemonControl {
   private readonly stopping = new AbortController();
   /** `guests start` asked before READY=1: applied right after it (libvirt may not be asked earlier). */
   private earlyWant: string[] | undefined;
+  private readonly readiness: BootReadiness;
 
   constructor(
     private config: Config,
     private readonly deps: DaemonDeps,
   ) {
-    deps.volumes.setVolumes(config.volumes);
-    deps.guests.setGuests(config.guests);
+    this.config = this.withAutostart(config);
+    this.readiness = new BootReadiness({
+      records: () => deps.volumes.records.values(),
+      askIdFor: (v) => deps.askIdFor(v),
+      mode: () => this.config.daemon.ready,
+      phase: () => this.phase,
+      volumeNames: () => this.config.volumes.map((v) => v.name),
+      bootWaitMs: () => this.config.daemon.bootWaitMs,
+      log: deps.log,
+      changed: () => this.changed(),
+    });
+    deps.volumes.setVolumes(this.config.volumes);
+    deps.guests.setGuests(this.config.guests);
+  }
+
+  private withAutostart(config: Config): Config {
+    return withAutostartGuests(config, this.deps.autostartGuests?.(config) ?? [], this.deps.log);
   }
 
   currentConfig(): Config {
     return this.config;
   }
 
-  /** Boot: open what can be opened, then READY=1 (all settled, or boot_wait passed). */
+  /**
+   * Boot: open what can be opened, then READY=1 once the volumes that count have settled ([daemon] ready) or
+   * boot_wait passed. The console keeps its prompt (consoleWait, for cryptvm-ask.service) until boot_wait.
+   */
   async boot(): Promise<void> {
     this.phase = 'unlocking';
     await this.deps.guests.linkFromDisk();
     this.changed();
     const tasks = this.config.volumes.map((v) => this.deps.volumes.ensureOpen(v.name));
-    const settled = Promise.allSettled(tasks).then(() => true);
-    const deadline = Date.now() + this.config.daemon.bootWaitMs;
-    while (!(await Promise.race([settled, this.deps.sleep(Math.min(EXTEND_EVERY_MS, Math.max(0, deadline - Date.now()))).then(() => false)]))) {
-      if (Date.now() >= deadline) {
-        this.deps.log.warn({ boot_wait_s: this.config.daemon.bootWaitMs / 1000 }, 'boot_wait passed: letting libvirtd start; locked volumes keep waiting for a passphrase');
-        break;
-      }
-      // Tell systemd we are alive while a human is being asked (EXTEND_TIMEOUT_USEC, brief §3.1).
-      await this.deps.notifier.notify({ EXTEND_TIMEOUT_USEC: String((EXTEND_EVERY_MS * 3) * 1000) });
-    }
+    await this.readiness.untilReady(tasks, {
+      onChange: (l) => this.onChange(l),
+      extend: () => this.deps.notifier.notify({ EXTEND_TIMEOUT_USEC: String((EXTEND_EVERY_MS * 3) * 1000) }),
+      signal: this.stopping.signal,
+    });
     this.phase = 'ready';
     await this.deps.notifier.notify({ READY: '1', STATUS: this.statusText() });
-    this.deps.log.info({ status: this.statusText() }, 'ready');
+    this.deps.log.info({ status: this.statusText(), ready: this.config.daemon.ready }, 'ready');
+    this.changed();
     await this.afterReady();
   }
 
@@ -131,7 +149,11 @@ export class Daemon implements DaemonControl {
 
   private statusText(): string {
     const s = this.buildStatus();
-    return statusLine(s.volumes, s.guests);
+    return statusLine(s.volumes, s.guests, this.statusHead());
+  }
+
+  private statusHead() {
+    return { phase: this.phase, readyWaitsFor: this.phase === 'unlocking' ? this.readiness.decision().pending : [] };
   }
 
   private emit(e: ChangeEvent): void {
@@ -156,6 +178,7 @@ export class Daemon implements DaemonControl {
         return s;
       }),
       guests: guests.map((g) => guestStatus(g, g.volumes.filter((v) => !open.has(v)))),
+      consoleWait: this.readiness.consoleWait(),
     };
   }
 
@@ -163,7 +186,7 @@ export class Daemon implements DaemonControl {
 
   status(): DaemonStatus {
     const s = this.buildStatus();
-    return { ...s, status: statusLine(s.volumes, s.guests) };
+    return { ...s, status: statusLine(s.volumes, s.guests, this.statusHead()) };
   }
 
   async plan(): Promise<Plan> {
@@ -222,7 +245,7 @@ export class Daemon implements DaemonControl {
   }
 
   async reload(): Promise<void> {
-    const next = this.deps.loadConfig(this.config.path); // throws ConfigError: the old config stays
+    const next = this.withAutostart(this.deps.loadConfig(this.config.path)); // throws ConfigError: the old config stays
     await this.deps.notifier.notify({ RELOADING: '1', MONOTONIC_USEC: monotonicUsec() });
     try {
       this.config = next;

@@ -36,5 +36,6 @@ export function guestStatus(g: GuestRecord, waitingFor: string[]): GuestStatus {
     autostart: g.cfg.autostart,
     libvirtAutostart: g.libvirtAutostart,
     error: g.error,
+    ...(g.cfg.fromLibvirtAutostart ? { fromLibvirtAutostart: true } : {}),
   };
 }

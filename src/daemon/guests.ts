@@ -13,6 +13,7 @@ import type { ObservedVolume, DomainRun } from '../planner/types.js';
 import { Semaphore } from './semaphore.js';
 import type { WantedStore } from './wanted-store.js';
 import { newGuest, observed, type GuestRecord } from './guest-state.js';
+import { explainAutostart, logAlreadyRunning } from './autostart-log.js';
 
 export interface GuestDeps {
   virsh: Pick<Virsh, 'list' | 'state' | 'disks' | 'autostart' | 'events' | 'start' | 'shutdown' | 'destroy' | 'managedSave'>;
@@ -104,8 +105,11 @@ export class GuestManager {
       try {
         g.volumes = guestVolumes(g.cfg, await virsh.disks(g.cfg.name), this.deps.config().volumes);
         g.libvirtAutostart = await virsh.autostart(g.cfg.name);
-        if (g.libvirtAutostart && g.cfg.autostart) {
-          glog.warn(`libvirt's own autostart flag is set on a guest cryptvm starts: libvirtd would race cryptvm; run virsh autostart --disable ${g.cfg.name}`);
+        // libvirt's own autostart on a gated guest is fine (a start libvirt did counts as done); a guest gated
+        // only through that flag is no longer started once the flag is gone.
+        if (g.cfg.fromLibvirtAutostart && !g.libvirtAutostart && g.cfg.autostart) {
+          g.cfg = { ...g.cfg, autostart: false };
+          glog.info(`libvirt's autostart flag is off now: cryptvm no longer starts ${g.cfg.name} (it still stops it)`);
         }
       } catch (e) {
         glog.warn({ err: e }, errorMessage(e));
@@ -142,6 +146,7 @@ export class GuestManager {
   want(names: string[]): void {
     const targets = names.length > 0 ? names.map((n) => this.mustGet(n)) : [...this.records.values()].filter((g) => g.cfg.autostart);
     for (const g of targets) if (g.run !== 'running') this.setWanted(g, true);
+    if (names.length === 0) for (const g of targets) explainAutostart(g, this.deps.volumes(), this.deps.log);
     this.replan();
   }
 
@@ -171,10 +176,18 @@ export class GuestManager {
       g.run = 'running';
       g.startedAtMs = this.deps.now();
       g.error = undefined;
-      log.info({ volumes: g.volumes, already: r === 'already-running' }, 'guest started');
+      if (r === 'already-running') logAlreadyRunning(g, log);
+      else log.info({ volumes: g.volumes }, 'guest started');
     } catch (e) {
-      g.error = errorMessage(e);
-      log.error({ err: e }, `guest did not start: ${g.error}`);
+      // libvirtd's own autostart may be starting it at this very moment (virsh start then fails on the
+      // domain's state lock): a guest that runs now counts as started.
+      if ((await this.deps.virsh.state(g.cfg.name).then((s) => runOf(s.state), () => undefined)) === 'running') {
+        Object.assign(g, { run: 'running', startedAtMs: this.deps.now(), error: undefined });
+        logAlreadyRunning(g, log);
+      } else {
+        g.error = errorMessage(e);
+        log.error({ err: e }, `guest did not start: ${g.error}`);
+      }
     } finally {
       this.setWanted(g, false);
       g.busy = undefined;

@@ -28,6 +28,7 @@ import { VERSION } from '../version.js';
 import { parseDaemonArgs, USAGE } from './args.js';
 import { Daemon } from './daemon.js';
 import { GuestManager } from './guests.js';
+import { discoverAutostartGuests } from './autostart.js';
 import { readMachine } from './machine.js';
 import { VolumeManager } from './volumes.js';
 import { HolderCache } from './holders.js';
@@ -143,6 +144,8 @@ async function main(): Promise<number> {
     sleep,
     unitName: 'cryptvm.service',
     guestsUnit: 'cryptvm-guests.service',
+    // The XML directory is that of the local system libvirt; another URI's autostart flags are not on this disk.
+    autostartGuests: (cfg) => (cfg.daemon.libvirtUri === 'qemu:///system' ? discoverAutostartGuests(cfg, '/etc/libvirt/qemu', log) : []),
   });
   const d = daemon;
   fleet = new FleetWatch({ status: () => d.status(), config: () => d.currentConfig(), runner, log, version: VERSION });

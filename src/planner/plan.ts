@@ -2,6 +2,7 @@
 import type { Config, KeySourceSpec } from '../config/types.js';
 import { guestOrder } from '../config/graph.js';
 import { formatDuration } from '../config/duration.js';
+import { isUnattended } from './ready.js';
 import type { DaemonStatus, Plan, PlanStep } from '../daemon/control.js';
 import { planGuestStops } from './shutdown.js';
 import type { DomainRun, ObservedGuest } from './types.js';
@@ -25,7 +26,7 @@ export function describePlan(config: Config, status: DaemonStatus): Plan {
     boot.push({ action: 'open', target: v.name, detail: `${v.device} with ${v.keys.map(keyLabel).join(', then ')}${group}${now}` });
     if (v.mount) boot.push({ action: 'mount', target: v.name, detail: `/dev/mapper/${v.name} on ${v.mount.where}` });
   }
-  boot.push({ action: 'ready', target: 'cryptvm.service', detail: `READY=1 when all volumes are open or after ${formatDuration(config.daemon.bootWaitMs)}; libvirtd starts then` });
+  boot.push({ action: 'ready', target: 'cryptvm.service', detail: readyDetail(config) });
   const layers = guestOrder(config.guests);
   for (const layer of layers) {
     for (const name of layer) {
@@ -33,7 +34,8 @@ export function describePlan(config: Config, status: DaemonStatus): Plan {
       if (!g?.autostart) continue;
       const vols = gstate.get(name)?.volumes ?? g.volumes;
       const after = g.after.length ? `, after ${g.after.join(', ')}${g.delayMs ? ` + ${formatDuration(g.delayMs)}` : ''}` : '';
-      boot.push({ action: 'start', target: name, detail: `when ${vols.length ? vols.join(', ') : 'no volumes'} open${after}` });
+      const by = g.fromLibvirtAutostart ? " (libvirt's autostart flag, no [[guest]] table)" : '';
+      boot.push({ action: 'start', target: name, detail: `when ${vols.length ? vols.join(', ') : 'no volumes'} open${after}${by}` });
     }
   }
   return { boot, shutdown: describeShutdown(config, status), conflicts: conflicts(config, status) };
@@ -75,12 +77,22 @@ function describeShutdown(config: Config, status: DaemonStatus): PlanStep[] {
   return steps;
 }
 
+function readyDetail(config: Config): string {
+  const wait = formatDuration(config.daemon.bootWaitMs);
+  if (config.daemon.ready === 'all') return `READY=1 when every volume is open (or gave up) or after ${wait}; libvirtd starts then`;
+  const alone = config.volumes.filter((v) => isUnattended(v.keys)).map((v) => v.name);
+  const what = alone.length > 0 ? `when ${alone.join(', ')} (no person needed) ${alone.length === 1 ? 'is' : 'are'} open or gave up` : 'at once (every volume needs a person)';
+  return `READY=1 ${what}, or after ${wait}; libvirtd starts then. Volumes waiting for a passphrase hold back only their guests; the console keeps the prompt until answered or ${wait}`;
+}
+
 function conflicts(config: Config, status: DaemonStatus): string[] {
   const out: string[] = [];
   for (const g of status.guests) {
     const cfg = config.guests.find((x) => x.name === g.name);
     if (g.state === 'missing') out.push(`guest ${g.name}: no such libvirt domain — define it or remove it from the config`);
-    if (cfg?.autostart && g.libvirtAutostart) out.push(`guest ${g.name}: libvirt autostart is also enabled and would race cryptvm — run: virsh autostart --disable ${g.name}`);
+    // libvirt's autostart on a guest cryptvm starts is fine (a start libvirt did counts as done); on one the
+    // table keeps cryptvm from starting, libvirtd starts it whether its volumes are open or not.
+    if (cfg && !cfg.autostart && g.libvirtAutostart) out.push(`guest ${g.name}: autostart = false in the config, but libvirt's autostart flag is set: libvirtd starts it at its own start without waiting for its volumes — run: virsh autostart --disable ${g.name}, or drop autostart = false`);
     if (g.volumes.length === 0) out.push(`guest ${g.name}: uses no cryptvm volume, so nothing gates it — list its volumes or check its disks`);
   }
   return out;

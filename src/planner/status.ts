@@ -1,7 +1,13 @@
 // The one-line STATUS= text, also served as the Status property and printed by `cryptvm status`.
-import type { GuestStatus, VolumeStatus } from '../daemon/control.js';
+import type { DaemonPhase, GuestStatus, VolumeStatus } from '../daemon/control.js';
 
-export function statusLine(volumes: readonly VolumeStatus[], guests: readonly GuestStatus[]): string {
+/** Leads the line with the daemon phase ("ready: …") and, before READY=1, what READY still waits for. */
+export interface StatusHead {
+  phase: DaemonPhase;
+  readyWaitsFor: readonly string[];
+}
+
+export function statusLine(volumes: readonly VolumeStatus[], guests: readonly GuestStatus[], head?: StatusHead): string {
   // Volumes a reload removed from the configuration but that are still open are listed, not counted.
   const configured = volumes.filter((v) => !v.removed);
   const open = configured.filter((v) => v.state === 'open').length;
@@ -13,7 +19,8 @@ export function statusLine(volumes: readonly VolumeStatus[], guests: readonly Gu
     parts.push(`${running}/${gated.length} guests running`);
   }
   const failed = volumes.filter((v) => v.state === 'failed').map((v) => v.name);
-  let text = parts.join(', ');
+  let text = (head ? `${head.phase}: ` : '') + parts.join(', ');
+  if (head && head.readyWaitsFor.length > 0) text += `; READY waits for: ${head.readyWaitsFor.join(', ')}`;
   if (asking.length > 0) {
     const desc = asking.map((v) => (v.guests.length > 0 ? `${v.name} (guests: ${v.guests.join(', ')})` : v.name));
     text += `; waiting for passphrase: ${desc.join(', ')}`;

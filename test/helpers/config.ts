@@ -36,6 +36,7 @@ export function config(volumes: VolumeConfig[], guests: GuestConfig[], daemon: P
       parallelShutdown: 4,
       parallelUnlock: 0,
       stateDir: '/var/lib/cryptvm',
+      ready: 'unattended',
       ...daemon,
     },
     keyServer: undefined,

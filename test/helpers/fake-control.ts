@@ -26,6 +26,8 @@ export class FakeControl implements DaemonControl {
   private failures = new Map<Method, unknown>();
   private askCounter = 0;
   conflicts: string[] = [];
+  /** What the console prompt still waits for at boot (`cryptvm wait --prompts`). */
+  consoleWait: string[] = [];
 
   constructor(volumes: FakeVolume[], guests: FakeGuest[]) {
     for (const v of volumes) {
@@ -87,7 +89,7 @@ export class FakeControl implements DaemonControl {
   status(): DaemonStatus {
     this.enter('status');
     const open = [...this.volumes.values()].filter((v) => v.state === 'open').length;
-    return { phase: 'ready', status: `${open}/${this.volumes.size} volumes open`, configPath: '/etc/cryptvm/cryptvm.toml', volumes: [...this.volumes.values()].map((v) => ({ ...v })), guests: [...this.guests.values()].map((g) => ({ ...g })) };
+    return { phase: 'ready', status: `${open}/${this.volumes.size} volumes open`, configPath: '/etc/cryptvm/cryptvm.toml', volumes: [...this.volumes.values()].map((v) => ({ ...v })), guests: [...this.guests.values()].map((g) => ({ ...g })), consoleWait: [...this.consoleWait] };
   }
 
   async plan(): Promise<Plan> {

@@ -2,7 +2,7 @@
 // src/daemon/main.ts wires them to the real adapters. The fake host's libvirt is allowed from READY=1 on.
 // Shared by the lifecycle tests and the boot benchmark; either may swap the host's cryptsetup or virsh.
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Config, VolumeConfig } from '../../src/config/types.js';
+import type { Config, GuestConfig, VolumeConfig } from '../../src/config/types.js';
 import { Daemon } from '../../src/daemon/daemon.js';
 import { GuestManager, type GuestDeps } from '../../src/daemon/guests.js';
 import { VolumeManager, type VolumeDeps } from '../../src/daemon/volumes.js';
@@ -29,6 +29,8 @@ export interface FakeDaemonOptions {
   virsh?: FakeHost['virsh'];
   /** GuestManager's shutdown-outcome hook (metrics). */
   stopped?: GuestDeps['stopped'];
+  /** Guests gated through libvirt's autostart flag (the daemon reads them from disk in production). */
+  autostartGuests?: (cfg: Config) => GuestConfig[];
 }
 
 const sleep = (ms: number): Promise<void> => delay(ms);
@@ -50,7 +52,7 @@ export function daemonOnFakeHost(cfg: Config, host: FakeHost, o: FakeDaemonOptio
   const guests: GuestManager = new GuestManager({
     virsh: o.virsh ?? host.virsh,
     log: o.log,
-    config: () => cfg,
+    config: () => daemon?.currentConfig() ?? cfg,
     volumes: () => [...volumes.records.values()].map((r) => ({ name: r.cfg.name, phase: r.phase, mounted: r.mounted })),
     onChange: (n) => daemon?.guestChanged(n),
     now: () => performance.now(),
@@ -78,6 +80,7 @@ export function daemonOnFakeHost(cfg: Config, host: FakeHost, o: FakeDaemonOptio
     sleep,
     unitName: 'cryptvm.service',
     guestsUnit: 'cryptvm-guests.service',
+    autostartGuests: o.autostartGuests,
   });
   return { daemon, volumes, guests };
 }

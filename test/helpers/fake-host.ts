@@ -68,6 +68,23 @@ export class FakeHost {
     return d;
   }
 
+  /**
+   * libvirtd starting: it starts every autostart domain itself; one whose disk is not there fails (recorded
+   * as "autostart-failed NAME", as libvirtd logs it) and stays off.
+   */
+  libvirtdAutostarts(): void {
+    for (const [name, d] of this.domains) {
+      if (!d.autostart || d.state === 'running') continue;
+      const there = d.disks.every((x) => (x.source.startsWith('/dev/mapper/') ? this.mappings.has(x.source.slice(12)) : [...this.mounts.keys()].some((w) => x.source.startsWith(`${w}/`))));
+      if (!there) {
+        this.log(`autostart-failed ${name}`);
+        continue;
+      }
+      this.log(`autostart ${name}`);
+      this.setState(name, d, 'running', 'Started');
+    }
+  }
+
   readonly cryptsetup = {
     isLuks: async (device: string) => this.disks.has(device),
     luksUuid: async (device: string) => {

@@ -8,6 +8,7 @@ import { onEncryptedStorage } from '../../adapters/blockdev.js';
 import { QEMU_SAVE_DIR } from '../../adapters/virsh.js';
 import { certificateFindings } from '../certificates.js';
 import { shutdownActorFindings } from '../shutdown-actors.js';
+import { ungatedGuestFindings } from '../ungated.js';
 
 export interface Finding {
   /** 'problem' will bite (exit 1); 'note' is worth knowing. */
@@ -65,7 +66,16 @@ async function unitFindings(ctx: CliContext): Promise<Finding[]> {
   return out;
 }
 
-export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', saveDir = QEMU_SAVE_DIR, etcDir = '/etc'): Promise<Finding[]> {
+/** Where doctor looks; tests point these at fixture trees. */
+export interface DoctorPaths {
+  crypttab?: string;
+  saveDir?: string;
+  etcDir?: string;
+  xmlDir?: string;
+}
+
+export async function diagnose(ctx: CliContext, at: DoctorPaths = {}): Promise<Finding[]> {
+  const { crypttab = '/etc/crypttab', saveDir = QEMU_SAVE_DIR, etcDir = '/etc', xmlDir = '/etc/libvirt/qemu' } = at;
   const out: Finding[] = [];
   let loaded: Config | undefined;
   try {
@@ -75,6 +85,7 @@ export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', save
     out.push(...configFindings(config, crypttab));
     out.push(...(await saveFindings(config, saveDir)));
     out.push(...certificateFindings(config.keyServer));
+    if (config.daemon.libvirtUri === 'qemu:///system') out.push(...ungatedGuestFindings(config, ctx.configPath, xmlDir));
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     out.push(...e.problems.map((p) => ({ level: p.severity === 'error' ? ('problem' as const) : ('note' as const), what: `${p.file}:${p.line}: ${p.key}: ${p.message}`, fix: p.fix })));
@@ -92,7 +103,7 @@ export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', save
 
 export const doctor: Command = {
   name: 'doctor',
-  summary: 'find setup problems (crypttab overlap, key file modes, units, libvirt shutting guests down too, autostart conflicts, expiring certificates)',
+  summary: 'find setup problems (crypttab overlap, key file modes, units, libvirt shutting guests down too, ungated guests on cryptvm volumes, autostart conflicts, expiring certificates)',
   usage: 'doctor',
   help: '  Prints each finding with a fix; exit 1 when something will bite.',
   options: {},

@@ -18,9 +18,11 @@ export function renderStatus(s: DaemonStatus): string {
   );
   const guests = formatTable(
     ['NAME', 'STATE', 'WAITING FOR'],
-    s.guests.map((g) => [g.name, g.error ? `${g.state}: ${g.error}` : g.state, g.waitingFor.join(', ')]),
+    s.guests.map((g) => [g.fromLibvirtAutostart ? `${g.name} (libvirt autostart)` : g.name, g.error ? `${g.state}: ${g.error}` : g.state, g.waitingFor.join(', ')]),
   );
-  return `cryptvmd: ${s.phase} — ${s.status}\n\nVolumes:\n${volumes}\n\nGuests:\n${guests}`;
+  // The status line leads with the phase itself ("ready: 4/6 volumes open; …"); older daemons' did not.
+  const head = s.status.startsWith(`${s.phase}:`) ? s.status : `${s.phase} — ${s.status}`;
+  return `cryptvmd: ${head}\n\nVolumes:\n${volumes}\n\nGuests:\n${guests}`;
 }
 
 export const status: Command = {

@@ -49,6 +49,7 @@ describe.skipIf(missing.length > 0)('cryptvm .deb', () => {
       '/usr/lib/cryptvm/cryptvm.mjs': '-rwxr-xr-x',
       '/lib/systemd/system/cryptvm.service': '-rw-r--r--',
       '/lib/systemd/system/cryptvm-guests.service': '-rw-r--r--',
+      '/lib/systemd/system/cryptvm-ask.service': '-rw-r--r--',
       '/usr/share/dbus-1/system.d/org.cryptvm.Manager1.conf': '-rw-r--r--',
       '/etc/cryptvm/cryptvm.toml': '-rw-r--r--',
       '/etc/cryptvm/keys/': 'drwx------',

@@ -72,6 +72,7 @@ describe.skipIf(missing !== undefined)('cryptvm .deb on Debian 13 (trixie)', () 
     expect(install.status, `${install.stdout}\n${install.stderr}`).toBe(0);
     const wants = readdirSync(join(tree, 'etc/systemd/system/multi-user.target.wants'));
     expect(wants).toEqual(expect.arrayContaining(['cryptvm.service', 'cryptvm-guests.service']));
+    expect(readdirSync(join(tree, 'etc/systemd/system/cryptvm.service.wants'))).toEqual(['cryptvm-ask.service']);
   });
 
   it("both programs run on trixie's Node.js", () => {
@@ -86,7 +87,7 @@ describe.skipIf(missing !== undefined)('cryptvm .deb on Debian 13 (trixie)', () 
   });
 
   it(`systemd 257 verifies both units without a word and scores cryptvm.service at most ${MAX_EXPOSURE}`, () => {
-    const verify = inTree('systemctl --version | head -n 1; systemd-analyze verify cryptvm.service cryptvm-guests.service 2>&1; echo "rc=$?"');
+    const verify = inTree('systemctl --version | head -n 1; systemd-analyze verify cryptvm.service cryptvm-guests.service cryptvm-ask.service 2>&1; echo "rc=$?"');
     const lines = verify.stdout.trim().split('\n');
     console.log(`Debian 13: ${lines[0]}`);
     expect(lines.slice(1)).toEqual(['rc=0']);

@@ -13,7 +13,7 @@ const reason = !isRoot ? 'needs root (mount namespaces)' : !hasProgram('unshare'
 if (reason) console.warn(`SKIPPED test/integration/packaging/maintscripts.test.ts: ${reason}`);
 
 const STUBS = ['systemctl', 'deb-systemd-helper', 'deb-systemd-invoke', 'dbus-send'];
-const BOTH = ['cryptvm.service', 'cryptvm-guests.service'];
+const BOTH = ['cryptvm.service', 'cryptvm-guests.service', 'cryptvm-ask.service'];
 
 describe.skipIf(reason !== undefined)('maintainer scripts', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cryptvm-maint-'));
@@ -43,7 +43,7 @@ describe.skipIf(reason !== undefined)('maintainer scripts', () => {
     return { calls, state: r.stdout.trim() };
   }
 
-  it('first install: enables both units, reloads systemd and the bus policy, starts nothing', () => {
+  it('first install: enables the three units, reloads systemd and the bus policy, starts nothing', () => {
     const { calls } = maint('postinst', ['configure', '']);
     for (const unit of BOTH) expect(calls).toContain(`deb-systemd-helper enable ${unit}`);
     expect(calls).toContain('systemctl --system daemon-reload');

@@ -37,6 +37,7 @@ describe.skipIf(reason !== undefined)('cryptvm .rpm', () => {
       '/usr/bin/cryptvm': 'lrwxrwxrwx',
       '/usr/lib/systemd/system/cryptvm.service': '-rw-r--r--',
       '/usr/lib/systemd/system/cryptvm-guests.service': '-rw-r--r--',
+      '/usr/lib/systemd/system/cryptvm-ask.service': '-rw-r--r--',
       '/usr/share/dbus-1/system.d/org.cryptvm.Manager1.conf': '-rw-r--r--',
       '/etc/cryptvm/cryptvm.toml': '-rw-r--r--',
       '/etc/cryptvm/keys': 'drwx------',

@@ -16,6 +16,7 @@ describe.skipIf(missing !== undefined)('systemd units', () => {
   const units = {
     'cryptvm.service': resolve(REPO, 'systemd/cryptvm.service'),
     'cryptvm-guests.service': resolve(REPO, 'systemd/cryptvm-guests.service'),
+    'cryptvm-ask.service': resolve(REPO, 'systemd/cryptvm-ask.service'),
   };
   const root = scratchRoot(units, ['usr/sbin/cryptvmd', 'usr/bin/cryptvm', 'bin/kill']);
   const man = manPath(['cryptvm.8', 'cryptvmd.8', 'cryptvm.toml.5'].map((p) => resolve(REPO, 'docs/man', p)));
@@ -25,7 +26,7 @@ describe.skipIf(missing !== undefined)('systemd units', () => {
   });
 
   it('pass systemd-analyze verify with no diagnostics at all', () => {
-    const r = run('systemd-analyze', ['verify', `--root=${root}`, 'cryptvm.service', 'cryptvm-guests.service'], {
+    const r = run('systemd-analyze', ['verify', `--root=${root}`, 'cryptvm.service', 'cryptvm-guests.service', 'cryptvm-ask.service'], {
       env: { ...process.env, MANPATH: man },
     });
     expect(r.stderr).toBe('');

@@ -31,7 +31,7 @@ const cases: BadCase[] = [
       colour = "blue"
     `,
     line: 2,
-    message: `${FILE}:2: daemon.colour: unknown key "colour" — remove it; valid here: libvirt_uri, boot_wait, shutdown_timeout, parallel_shutdown, parallel_unlock, state_dir`,
+    message: `${FILE}:2: daemon.colour: unknown key "colour" — remove it; valid here: libvirt_uri, boot_wait, shutdown_timeout, parallel_shutdown, parallel_unlock, state_dir, ready`,
   },
   {
     name: 'misspelled table',

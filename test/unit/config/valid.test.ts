@@ -60,6 +60,7 @@ const expected: Config = {
     parallelShutdown: 4,
     parallelUnlock: 0,
     stateDir: '/var/lib/cryptvm',
+    ready: 'unattended',
   },
   keyServer: undefined,
   volumes: [

@@ -71,9 +71,10 @@ async function until(cond: () => boolean, what: string, ms = 3_000): Promise<voi
   }
 }
 
+const KEYFILE = [{ kind: 'keyfile' as const, path: '/k' }];
 const lab = () =>
   config(
-    [volume('cr_imap', { device: '/dev/vg/imap' }), volume('cr_data', { device: '/dev/vg/data' }), volume('cr_img', { device: '/dev/vg/img', mount: { where: '/srv/img', options: '', type: undefined } })],
+    [volume('cr_imap', { device: '/dev/vg/imap' }), volume('cr_data', { device: '/dev/vg/data', keys: KEYFILE }), volume('cr_img', { device: '/dev/vg/img', keys: KEYFILE, mount: { where: '/srv/img', options: '', type: undefined } })],
     [guest('imap', { shutdownTimeoutMs: 2_000 }), guest('web', { after: ['imap'], shutdownTimeoutMs: 150 }), guest('office', { shutdownTimeoutMs: 2_000 })],
     { bootWaitMs: 200 },
   );
@@ -87,10 +88,10 @@ const host = () =>
     .domain('office', ['/srv/img/office.qcow2']);
 
 describe('daemon lifecycle', () => {
-  it('boot: opens every volume, mounts, READY=1 only after, and never touches libvirt before READY', async () => {
+  it('boot with ready = "all": opens every volume, mounts, READY=1 only after, and never touches libvirt before READY', async () => {
     const h = host();
     const prompt = new TestSource('prompt');
-    const { daemon, notes } = setup(lab(), h, { cr_imap: [prompt], cr_data: [new TestSource('keyfile:/k', 'file-key')], cr_img: [new TestSource('keyfile:/k', 'file-key')] });
+    const { daemon, notes } = setup({ ...lab(), daemon: { ...lab().daemon, ready: 'all' } }, h, { cr_imap: [prompt], cr_data: [new TestSource('keyfile:/k', 'file-key')], cr_img: [new TestSource('keyfile:/k', 'file-key')] });
     const booted = daemon.boot();
     await until(() => prompt.isWaiting, 'the prompt');
     expect(notes.some((n) => n.READY)).toBe(false);
@@ -98,8 +99,44 @@ describe('daemon lifecycle', () => {
     await booted;
     expect(h.calls).toEqual(expect.arrayContaining(['open cr_imap', 'open cr_data', 'open cr_img', 'mount cr_img']));
     expect(h.calls.indexOf('mount cr_img')).toBeGreaterThan(h.calls.indexOf('open cr_img'));
-    expect(notes.find((n) => n.READY)?.STATUS).toBe('3/3 volumes open, 0/3 guests running');
+    expect(notes.find((n) => n.READY)?.STATUS).toBe('ready: 3/3 volumes open, 0/3 guests running');
     expect(h.calls.some((c) => c.startsWith('list') || c.startsWith('start'))).toBe(false);
+  });
+
+  it('boot with ready = "unattended" (default): READY=1 once the key-file volumes open while the passphrase is pending; web starts, imap waits; the console waits until it is answered', async () => {
+    const h = host();
+    const prompt = new TestSource('prompt');
+    const cfg = lab();
+    cfg.daemon.bootWaitMs = 60_000;
+    const { daemon, notes } = setup(cfg, h, { cr_imap: [prompt], cr_data: [new TestSource('keyfile:/k', 'file-key')], cr_img: [new TestSource('keyfile:/k', 'file-key')] });
+    const booted = daemon.boot();
+    await booted;
+    expect(prompt.isWaiting).toBe(true);
+    expect(notes.find((n) => n.READY)?.STATUS).toBe('ready: 2/3 volumes open, 0/3 guests running');
+    expect(daemon.status().consoleWait).toEqual(['cr_imap']);
+    await daemon.startGuests([]);
+    await until(() => h.domains.get('web')?.state === 'running' && h.domains.get('office')?.state === 'running', 'web and office before the passphrase');
+    expect(h.domains.get('imap')?.state).toBe('shut-off');
+    prompt.answer('typed');
+    await until(() => h.domains.get('imap')?.state === 'running', 'imap once its passphrase came');
+    expect(daemon.status().consoleWait).toEqual([]);
+    expect(daemon.status().status).toBe('ready: 3/3 volumes open, 3/3 guests running');
+  });
+
+  it('ready = "unattended" still waits for a key-file volume that is slow, and boot_wait bounds it', async () => {
+    const h = host();
+    const slow = new TestSource('keyfile:/k'); // never answers: a device or key server that does not come
+    const cfg = lab();
+    const { daemon, notes, msgs } = setup(cfg, h, { cr_imap: [new TestSource('prompt')], cr_data: [slow], cr_img: [new TestSource('keyfile:/k', 'file-key')] });
+    const booted = daemon.boot();
+    await until(() => slow.isWaiting, 'the slow key file');
+    await delay(50);
+    expect(notes.some((n) => n.READY)).toBe(false);
+    expect(daemon.status().status).toMatch(/READY waits for: cr_data$/);
+    await booted; // boot_wait: 200 ms
+    expect(notes.find((n) => n.READY)).toBeDefined();
+    expect(msgs().filter((m) => m.msg.startsWith('boot_wait passed'))).toHaveLength(1);
+    expect(daemon.status().consoleWait).toEqual([]);
   });
 
   it('`guests start` before READY waits for READY instead of waking libvirtd (which would deadlock)', async () => {
@@ -144,15 +181,15 @@ describe('daemon lifecycle', () => {
     await until(() => prompt.asked === 2, 'second prompt');
     prompt.answer('typed');
     await booted;
-    expect(daemon.status().volumes[0]?.state).toBe('open');
+    await until(() => daemon.status().volumes[0]?.state === 'open', 'the volume to open');
   });
 
-  it('headless: READY after boot_wait, guests on open volumes start, the others start after a late unlock', async () => {
+  it('headless with ready = "all": READY after boot_wait, guests on open volumes start, the others start after a late unlock', async () => {
     const h = host();
     const prompt = new TestSource('prompt');
-    const { daemon, notes, msgs } = setup(lab(), h, { cr_imap: [prompt], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] });
+    const { daemon, notes, msgs } = setup({ ...lab(), daemon: { ...lab().daemon, ready: 'all' } }, h, { cr_imap: [prompt], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] });
     await daemon.boot();
-    expect(notes.find((n) => n.READY)?.STATUS).toBe('2/3 volumes open, 0/3 guests running');
+    expect(notes.find((n) => n.READY)?.STATUS).toBe('ready: 2/3 volumes open, 0/3 guests running');
     expect(msgs().some((m) => m.msg.startsWith('boot_wait passed') && m.level === 40)).toBe(true);
     await daemon.startGuests([]);
     await until(() => h.domains.get('office')?.state === 'running' && h.domains.get('web')?.state === 'running', 'web and office');
@@ -160,7 +197,7 @@ describe('daemon lifecycle', () => {
     expect(daemon.status().guests.find((g) => g.name === 'imap')).toMatchObject({ state: 'waiting', waitingFor: ['cr_imap'] });
     prompt.answer('typed');
     await until(() => h.domains.get('imap')?.state === 'running', 'imap after the late unlock');
-    expect(daemon.status().status).toBe('3/3 volumes open, 3/3 guests running');
+    expect(daemon.status().status).toBe('ready: 3/3 volumes open, 3/3 guests running');
   });
 
   it('explicit stop: guests first (ACPI, then destroy after timeout), then unmount and close; never busy', async () => {
@@ -217,7 +254,7 @@ describe('daemon lifecycle', () => {
     expect(h.calls.filter((c) => /^(open|close|start|shutdown|destroy|mount|unmount) /.test(c))).toEqual([]);
     expect([...h.domains.values()].map((d) => d.id)).toEqual(ids);
     expect(second.msgs().filter((m) => m.msg === 'volume adopted').map((m) => m.volume)).toEqual(['cr_imap', 'cr_data', 'cr_img']);
-    expect(second.daemon.status().status).toBe('3/3 volumes open, 3/3 guests running');
+    expect(second.daemon.status().status).toBe('ready: 3/3 volumes open, 3/3 guests running');
   });
 
   it('a restart while a guest waits for a late unlock: the new daemon still starts it when the volume opens', async () => {
@@ -283,7 +320,7 @@ describe('daemon lifecycle', () => {
     await daemon.reload();
     const s = daemon.status();
     expect(s.volumes.map((v) => [v.name, v.state, v.removed])).toEqual([['cr_data', 'open', true], ['cr_img', 'open', false]]);
-    expect(s.status).toBe('1/1 volumes open, 0/1 guests running');
+    expect(s.status).toBe('ready: 1/1 volumes open, 0/1 guests running');
     expect(h.mappings.has('cr_data')).toBe(true); // a reload never closes a mapping
     expect(msgs().find((m) => m.msg.startsWith('volume cr_data was removed from the configuration but is open'))?.level).toBe(40);
     expect(msgs().some((m) => m.volume === 'cr_imap' && m.msg === 'volume removed from the configuration: no longer unlocked')).toBe(true);

@@ -10,5 +10,5 @@ export function guest(name: string, state: GuestStatus['state'], over: Partial<G
 }
 
 export function status(volumes: VolumeStatus[], guests: GuestStatus[] = [], phase: DaemonStatus['phase'] = 'unlocking'): DaemonStatus {
-  return { phase, status: '', configPath: '/etc/cryptvm/cryptvm.toml', volumes, guests };
+  return { phase, status: '', configPath: '/etc/cryptvm/cryptvm.toml', volumes, guests, consoleWait: [] };
 }

@@ -130,3 +130,21 @@ describe('cryptvm-guests.service', () => {
     expect(list(guests, 'Install', 'WantedBy')).toEqual(['multi-user.target']);
   });
 });
+
+describe('cryptvm-ask.service', () => {
+  const ask = readUnit('cryptvm-ask.service');
+
+  it('holds logins and the wall agent back while the daemon says a volume may need a person at the console', () => {
+    expect(list(ask, 'Unit', 'After')).toEqual(['cryptvm.service']);
+    expect(list(ask, 'Unit', 'Before')).toEqual(['systemd-user-sessions.service', 'systemd-ask-password-wall.service']);
+    expect(single(ask, 'Service', 'Type')).toBe('oneshot');
+    expect(single(ask, 'Service', 'ExecStart')).toBe('-/usr/bin/cryptvm wait --prompts');
+  });
+
+  it('never drags the daemon or libvirt along: no hard dependency, started with the daemon', () => {
+    for (const key of ['Requires', 'BindsTo', 'PartOf', 'Requisite', 'Wants']) expect(list(ask, 'Unit', key), key).toEqual([]);
+    expect(list(ask, 'Install', 'WantedBy')).toEqual(['cryptvm.service']);
+    // Its wait is bounded by boot_wait (the daemon) and by cryptvm wait itself, which may be longer than systemd's default.
+    expect(single(ask, 'Service', 'TimeoutStartSec')).toBe('infinity');
+  });
+});

@@ -3,7 +3,7 @@ import { describePlan } from '../../../src/planner/plan.js';
 import type { DaemonStatus } from '../../../src/daemon/control.js';
 import { config, guest, volume } from '../../helpers/config.js';
 
-const empty: DaemonStatus = { phase: 'ready', status: '', configPath: '/x', volumes: [], guests: [] };
+const empty: DaemonStatus = { phase: 'ready', status: '', configPath: '/x', volumes: [], guests: [], consoleWait: [] };
 
 describe('describePlan', () => {
   const cfg = config(
@@ -44,17 +44,27 @@ describe('describePlan', () => {
     expect(describePlan(cfg, status).shutdown.map((s) => `${s.layer} ${s.action} ${s.target}`)).toEqual(['1 shutdown dns', '2 close cr_a']);
   });
 
-  it('conflicts: libvirt autostart on a gated guest, a missing domain', () => {
+  it('conflicts: libvirt autostart on a guest the table keeps from starting, a missing domain; libvirt autostart on a gated guest is fine', () => {
+    const c = { ...cfg, guests: cfg.guests.map((g) => (g.name === 'office' ? { ...g, autostart: false } : g)) };
     const status: DaemonStatus = {
       ...empty,
       guests: [
         { name: 'dns', state: 'running', waitingFor: [], volumes: ['cr_a'], autostart: true, libvirtAutostart: true, error: undefined },
         { name: 'imap', state: 'missing', waitingFor: [], volumes: ['cr_a'], autostart: true, libvirtAutostart: undefined, error: undefined },
+        { name: 'office', state: 'shut-off', waitingFor: [], volumes: ['cr_img'], autostart: false, libvirtAutostart: true, error: undefined },
       ],
     };
-    expect(describePlan(cfg, status).conflicts).toEqual([
-      'guest dns: libvirt autostart is also enabled and would race cryptvm — run: virsh autostart --disable dns',
+    expect(describePlan(c, status).conflicts).toEqual([
       'guest imap: no such libvirt domain — define it or remove it from the config',
+      "guest office: autostart = false in the config, but libvirt's autostart flag is set: libvirtd starts it at its own start without waiting for its volumes — run: virsh autostart --disable office, or drop autostart = false",
     ]);
+  });
+
+  it('READY: "unattended" names the volumes it waits for; "all" waits for every one; a guest found through libvirt autostart says so', () => {
+    const ready = (c: typeof cfg) => describePlan(c, empty).boot.find((s) => s.action === 'ready')!.detail;
+    expect(ready(cfg)).toBe('READY=1 when cr_a (no person needed) is open or gave up, or after 2min; libvirtd starts then. Volumes waiting for a passphrase hold back only their guests; the console keeps the prompt until answered or 2min');
+    expect(ready({ ...cfg, daemon: { ...cfg.daemon, ready: 'all' } })).toBe('READY=1 when every volume is open (or gave up) or after 2min; libvirtd starts then');
+    const found = { ...cfg, guests: [...cfg.guests, { ...cfg.guests[0]!, name: 'web', after: [], volumes: ['cr_img'], fromLibvirtAutostart: true }] };
+    expect(describePlan(found, empty).boot.find((s) => s.target === 'web')?.detail).toBe("when cr_img open (libvirt's autostart flag, no [[guest]] table)");
   });
 });

@@ -1,0 +1,126 @@
+// Guests marked `virsh autostart` need no [[guest]] table: found on disk before READY, gated like configured
+// guests, and libvirt starting them by itself at libvirtd start is never a double start or a failure.
+import { describe, expect, it } from 'vitest';
+import { mkdtemp, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { KeyContext, KeySource } from '../../../src/keys/types.js';
+import { createLogger } from '../../../src/log/logger.js';
+import { discoverAutostartGuests } from '../../../src/daemon/autostart.js';
+import { autostartGuests } from '../../../src/planner/autostart.js';
+import type { Config } from '../../../src/config/types.js';
+import { FakeHost } from '../../helpers/fake-host.js';
+import { daemonOnFakeHost } from '../../helpers/fake-daemon.js';
+import { config, guest, volume } from '../../helpers/config.js';
+
+class Key implements KeySource {
+  readonly interactive: boolean;
+  private waiting: ((k: Buffer) => void) | undefined;
+  constructor(readonly label: string, private readonly key?: string) {
+    this.interactive = key === undefined;
+  }
+  async get(ctx: KeyContext) {
+    if (this.key !== undefined) return { kind: 'key' as const, key: Buffer.from(this.key), source: this.label };
+    const k = await new Promise<Buffer | undefined>((resolve) => {
+      this.waiting = resolve;
+      ctx.signal.addEventListener('abort', () => resolve(undefined));
+    });
+    return k ? { kind: 'key' as const, key: k, source: this.label } : { kind: 'unavailable' as const, source: this.label, reason: 'cancelled' };
+  }
+  answer(s: string) {
+    this.waiting?.(Buffer.from(s));
+  }
+}
+
+async function until(cond: () => boolean, what: string, ms = 3_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await delay(5);
+  }
+}
+
+const xml = (name: string, dev: string) => `<domain type='qemu'><name>${name}</name><devices><disk type='block' device='disk'><source dev='${dev}'/><target dev='vda'/></disk></devices></domain>`;
+
+describe('discoverAutostartGuests (the libvirt XML directory on disk)', () => {
+  it('finds autostart links whose domain has a disk on a cryptvm volume; a broken link is logged, not fatal', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cryptvm-qemu-'));
+    await mkdir(join(dir, 'autostart'));
+    for (const [n, dev] of [['web', '/dev/mapper/cr_data'], ['dns', '/dev/sda'], ['imap', '/dev/mapper/cr_imap'], ['manual', '/dev/mapper/cr_data']]) await writeFile(join(dir, `${n}.xml`), xml(n!, dev!));
+    for (const n of ['web', 'dns', 'imap', 'gone']) await symlink(join(dir, `${n}.xml`), join(dir, 'autostart', `${n}.xml`));
+    const lines: string[] = [];
+    const log = createLogger({ level: 'debug', sink: { write: (s) => void lines.push(s) } });
+    const cfg = config([volume('cr_data'), volume('cr_imap')], [guest('imap')]);
+    expect(discoverAutostartGuests(cfg, dir, log).map((g) => g.name)).toEqual(['web']);
+    expect(lines.map((l) => JSON.parse(l).msg)).toEqual([expect.stringMatching(/^cannot read the domain XML of autostart guest gone .*: cryptvm does not gate it$/)]);
+    expect(discoverAutostartGuests(cfg, join(dir, 'nonexistent'), log)).toEqual([]);
+  });
+});
+
+describe('daemon with autostart-marked guests and no [[guest]] tables', () => {
+  function setup(cfg: Config, h: FakeHost, sources: Record<string, KeySource[]>, virsh?: FakeHost['virsh']) {
+    const lines: string[] = [];
+    const log = createLogger({ level: 'debug', sink: { write: (s) => void lines.push(s) } });
+    const marked = () => [...h.domains].filter(([, d]) => d.autostart).map(([name, d]) => ({ name, disks: d.disks }));
+    const { daemon } = daemonOnFakeHost(cfg, h, {
+      log,
+      sources: (v) => sources[v.name] ?? [],
+      units: { activeState: async () => 'active', stopIntent: async () => 'stop', jobType: async () => undefined },
+      autostartGuests: (c) => autostartGuests(c, marked()),
+      virsh,
+    });
+    const msgs = () => lines.map((l) => JSON.parse(l) as { msg: string; guest?: string });
+    return { daemon, msgs };
+  }
+  const cfg = () => config([volume('cr_data', { keys: [{ kind: 'keyfile', path: '/k' }] }), volume('cr_imap')], [], { bootWaitMs: 60_000 });
+  const host = () =>
+    new FakeHost()
+      .disk('/dev/vg/cr_data', 'file-key')
+      .disk('/dev/vg/cr_imap', 'typed')
+      .domain('web', ['/dev/mapper/cr_data'], { autostart: true })
+      .domain('imap', ['/dev/mapper/cr_imap'], { autostart: true })
+      .domain('manual', ['/dev/mapper/cr_data']);
+
+  it('libvirt starts web itself (counts as done), fails imap (locked); cryptvm starts imap when it opens; one line per guest; both stopped at shutdown', async () => {
+    const h = host();
+    const prompt = new Key('prompt');
+    const { daemon, msgs } = setup(cfg(), h, { cr_data: [new Key('keyfile:/k', 'file-key')], cr_imap: [prompt] });
+    await daemon.boot(); // READY once cr_data is open: the passphrase of cr_imap does not hold it back
+    expect(msgs().filter((m) => /autostart flag/.test(m.msg)).map((m) => m.msg)).toEqual(["gated through libvirt's autostart flag (no [[guest]] table): imap, web"]);
+    h.libvirtdAutostarts(); // libvirtd starts after READY=1 and autostarts what it can
+    expect(h.calls).toEqual(expect.arrayContaining(['autostart web', 'autostart-failed imap']));
+    await daemon.startGuests([]); // cryptvm-guests.service
+    const status = daemon.status().guests;
+    expect(status.map((g) => [g.name, g.state, g.fromLibvirtAutostart])).toEqual([['imap', 'waiting', true], ['web', 'running', true]]);
+    const about = (g: string) => msgs().filter((m) => m.guest === g && /^guest /.test(m.msg)).map((m) => m.msg);
+    expect(about('web')).toEqual(["guest already running: libvirt's autostart started it"]);
+    expect(about('imap')).toEqual(["guest waits for cr_imap: cryptvm starts it when it opens; libvirt's own autostart could not start it without that disk (see journalctl -u libvirtd)"]);
+    prompt.answer('typed');
+    await until(() => h.domains.get('imap')?.state === 'running', 'imap after its passphrase');
+    expect(about('imap').slice(1)).toEqual(['guest started']);
+    expect(h.calls.filter((c) => c.startsWith('start'))).toEqual(['start imap']);
+    expect(h.domains.get('manual')?.state).toBe('shut-off');
+    expect((await daemon.plan()).boot.filter((s) => s.action === 'start').map((s) => s.target)).toEqual(['imap', 'web']);
+    await daemon.stopGuests([], true);
+    expect(h.calls.filter((c) => c.startsWith('shutdown')).sort()).toEqual(['shutdown imap', 'shutdown web']);
+  });
+
+  it('virsh start failing while libvirt starts the same guest is not a failure: it runs, so it counts as started', async () => {
+    const h = host();
+    const racing: FakeHost['virsh'] = {
+      ...h.virsh,
+      start: async () => {
+        h.libvirtdAutostarts(); // libvirtd's autostart holds the domain while we ask
+        throw new Error('virsh start web exited 1: error: Timed out during operation: cannot acquire state change lock');
+      },
+    };
+    const { daemon, msgs } = setup(cfg(), h, { cr_data: [new Key('keyfile:/k', 'file-key')], cr_imap: [new Key('prompt')] }, racing);
+    await daemon.boot();
+    await daemon.startGuests(['web']);
+    await until(() => daemon.status().guests.find((g) => g.name === 'web')?.state === 'running', 'web running');
+    expect(daemon.status().guests.find((g) => g.name === 'web')?.error).toBeUndefined();
+    expect(msgs().filter((m) => m.guest === 'web' && /^guest /.test(m.msg)).map((m) => m.msg)).toEqual(["guest already running: libvirt's autostart started it"]);
+    expect(msgs().some((m) => /did not start/.test(m.msg))).toBe(false);
+  });
+});
