@@ -27,6 +27,8 @@ export interface DaemonDeps {
   machine(): Machine;
   holders(volume: string): string[];
   askIdFor(volume: string): string | undefined;
+  /** Forget a volume's wrong answers so the prompt asks again (`cryptvm unlock` after its tries are used up). */
+  rearm(volume: string): void;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   unitName: string;
   guestsUnit: string;
@@ -174,6 +176,7 @@ export class Daemon implements DaemonControl {
     const targets = names.length > 0 ? names.map((n) => this.deps.volumes.mustGet(n)) : [...this.deps.volumes.records.values()].filter((r) => r.phase !== 'open');
     for (const r of targets) {
       if (r.phase === 'open') throw new CryptvmError('InvalidArgs', `volume ${r.cfg.name} is already open`, { volume: r.cfg.name });
+      this.deps.rearm(r.cfg.name);
       void this.deps.volumes.unlockAgain(r.cfg.name);
     }
     const tickets: UnlockTicket[] = [];

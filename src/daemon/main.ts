@@ -130,6 +130,7 @@ async function main(): Promise<number> {
     machine: readMachine,
     holders: (name) => holders.get(name),
     askIdFor: (name) => broker.pending().find((p) => p.volumes.includes(name))?.askId,
+    rearm: (name) => broker.rearm(name),
     sleep,
     unitName: 'cryptvm.service',
     guestsUnit: 'cryptvm-guests.service',

@@ -7,6 +7,7 @@ import { Daemon } from '../../src/daemon/daemon.js';
 import { GuestManager } from '../../src/daemon/guests.js';
 import { VolumeManager, type VolumeDeps } from '../../src/daemon/volumes.js';
 import type { RuntimeWantedStore } from '../../src/daemon/wanted-store.js';
+import type { PromptBroker } from '../../src/keys/broker.js';
 import type { KeyslotHints } from '../../src/keys/hints.js';
 import type { KeySource } from '../../src/keys/types.js';
 import type { Logger } from '../../src/log/logger.js';
@@ -27,6 +28,10 @@ export interface FakeDaemonOptions {
   wanted?: RuntimeWantedStore;
   cryptsetup?: VolumeDeps['cryptsetup'];
   virsh?: FakeHost['virsh'];
+  /** The real prompt broker, wired as src/daemon/main.ts wires it (askIdFor, re-arming on `cryptvm unlock`). */
+  broker?: PromptBroker;
+  /** Where guests' persistent XML is read before READY (default: nowhere). */
+  xmlDir?: string;
 }
 
 const sleep = (ms: number): Promise<void> => delay(ms);
@@ -53,7 +58,7 @@ export function daemonOnFakeHost(cfg: Config, host: FakeHost, o: FakeDaemonOptio
     onChange: (n) => daemon?.guestChanged(n),
     now: () => performance.now(),
     sleep,
-    xmlDir: '/nonexistent',
+    xmlDir: o.xmlDir ?? '/nonexistent',
     saveDirEncrypted: async () => o.saveEncrypted ?? false,
     wanted: o.wanted,
   });
@@ -71,7 +76,8 @@ export function daemonOnFakeHost(cfg: Config, host: FakeHost, o: FakeDaemonOptio
     loadConfig: o.loadConfig ?? (() => cfg),
     machine: o.machine ?? (() => ({ cores: 2, availableKiB: 1_000_000 })),
     holders: () => [],
-    askIdFor: () => undefined,
+    askIdFor: (name) => o.broker?.pending().find((p) => p.volumes.includes(name))?.askId,
+    rearm: (name) => o.broker?.rearm(name),
     sleep,
     unitName: 'cryptvm.service',
     guestsUnit: 'cryptvm-guests.service',

@@ -1,0 +1,73 @@
+// Faults real hosts have, against the real Daemon, managers and prompt broker on a stateful fake host:
+// a broken piece never blocks the rest, nothing gets stuck in a transitional phase, every deadline holds.
+import { describe, expect, it } from 'vitest';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { KeySource } from '../../../src/keys/types.js';
+import type { StopIntent } from '../../../src/adapters/systemd.js';
+import { createLogger } from '../../../src/log/logger.js';
+import { PromptBroker } from '../../../src/keys/broker.js';
+import { PromptSource } from '../../../src/keys/prompt.js';
+import { FakeHost } from '../../helpers/fake-host.js';
+import { FakeAsker } from '../../helpers/fake-asker.js';
+import { daemonOnFakeHost, type FakeDaemonOptions } from '../../helpers/fake-daemon.js';
+import { config, guest, volume } from '../../helpers/config.js';
+import type { Config, VolumeConfig } from '../../../src/config/types.js';
+
+interface SetupOptions {
+  intent?: StopIntent;
+  guestsUnitActive?: boolean;
+  sources?: (v: VolumeConfig, broker: PromptBroker) => KeySource[];
+  extra?: Partial<FakeDaemonOptions>;
+}
+
+export function setup(cfg: Config, host: FakeHost, opts: SetupOptions = {}) {
+  const lines: string[] = [];
+  const log = createLogger({ level: 'debug', sink: { write: (s) => void lines.push(s) } });
+  const notes: Record<string, string>[] = [];
+  const asker = new FakeAsker();
+  const broker = new PromptBroker(asker, { log, gatherMs: 1 });
+  const units = {
+    activeState: async (u: string) => (u === 'cryptvm-guests.service' ? (opts.guestsUnitActive ? 'active' : 'inactive') : 'active'),
+    stopIntent: async () => opts.intent ?? 'stop',
+    jobType: async () => undefined,
+  };
+  const made = daemonOnFakeHost(cfg, host, {
+    log,
+    sources: (v) => (opts.sources ? opts.sources(v, broker) : [new PromptSource(broker)]),
+    units,
+    onNotify: (f) => void notes.push(f),
+    broker,
+    ...opts.extra,
+  });
+  asker.onChange = () => made.daemon.promptsChanged();
+  const msgs = () => lines.map((l) => JSON.parse(l) as { msg: string; volume?: string; guest?: string; level: number; err?: unknown });
+  return { ...made, asker, broker, notes, lines, msgs };
+}
+
+export async function until(cond: () => boolean, what: string, ms = 3_000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await delay(2);
+  }
+}
+
+describe('prompts: tries used up, empty answers', () => {
+  it('`cryptvm unlock` after the tries are used up re-arms the volume and asks again (real broker)', async () => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'right');
+    const { daemon, asker } = setup(config([volume('cr_a')], [], { bootWaitMs: 50 }), h);
+    await daemon.boot();
+    for (let i = 0; i < 3; i++) {
+      await until(() => asker.open.length === 1, `prompt ${i + 1}`);
+      asker.open[0]?.answer('wrong');
+    }
+    await until(() => daemon.status().volumes[0]?.state === 'locked' && asker.open.length === 0 && daemon.status().volumes[0]?.error !== undefined, 'gave up');
+    expect(asker.asked).toHaveLength(3);
+    const tickets = await daemon.unlock(['cr_a']);
+    expect(tickets).toEqual([{ volume: 'cr_a', askId: 'cryptsetup:/dev/vg/cr_a' }]);
+    expect(asker.open).toHaveLength(1);
+    asker.open[0]?.answer('right');
+    await until(() => daemon.status().volumes[0]?.state === 'open', 'open after the fourth answer');
+    expect(h.mappings.has('cr_a')).toBe(true);
+  });
+});
