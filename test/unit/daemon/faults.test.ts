@@ -71,3 +71,53 @@ describe('prompts: tries used up, empty answers', () => {
     expect(h.mappings.has('cr_a')).toBe(true);
   });
 });
+
+describe('empty answers', () => {
+  function counting(h: FakeHost) {
+    const keys: string[] = [];
+    const cryptsetup = { ...h.cryptsetup, openDetailed: async (d: string, n: string, k: Buffer, o?: { keySlot?: number }) => (keys.push(k.toString()), h.cryptsetup.openDetailed(d, n, k, o)), open: async (d: string, n: string, k: Buffer) => (keys.push(k.toString()), h.cryptsetup.open(d, n, k)) };
+    return { keys, cryptsetup };
+  }
+
+  it('Enter on an empty line is asked again, counts as a try, and never reaches cryptsetup', async () => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'right');
+    const c = counting(h);
+    const { daemon, asker } = setup(config([volume('cr_a')], [], { bootWaitMs: 50 }), h, { extra: { cryptsetup: c.cryptsetup } });
+    await daemon.boot();
+    await until(() => asker.open.length === 1, 'first prompt');
+    asker.open[0]?.answer('');
+    await until(() => asker.asked.length === 2 && asker.open.length === 1, 'asked again');
+    expect(asker.asked[1]?.message).toMatch(/^Empty passphrase, try again\. Please enter passphrase for disk cr_a/);
+    expect(daemon.status().volumes[0]?.state).toBe('waiting-passphrase');
+    asker.open[0]?.answer('right');
+    await until(() => daemon.status().volumes[0]?.state === 'open', 'open');
+    expect(c.keys).toEqual(['right']);
+  });
+
+  it('empty answers use up the tries: the volume gives up without cryptsetup ever running', async () => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'right');
+    const c = counting(h);
+    const { daemon, asker } = setup(config([volume('cr_a', { tries: 2 })], [], { bootWaitMs: 50 }), h, { extra: { cryptsetup: c.cryptsetup } });
+    await daemon.boot();
+    for (let i = 1; i <= 2; i++) {
+      await until(() => asker.asked.length === i && asker.open.length === 1, `prompt ${i}`);
+      asker.open[0]?.answer('');
+    }
+    await until(() => daemon.status().volumes[0]?.state === 'locked' && asker.open.length === 0, 'gave up');
+    expect(daemon.status().volumes[0]?.error).toMatch(/gave up after 2 wrong or empty passphrase/);
+    expect(c.keys).toEqual([]);
+    expect(asker.asked).toHaveLength(2);
+  });
+
+  it('allow_empty = true: an empty answer is tried as the passphrase', async () => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', '');
+    const c = counting(h);
+    const { daemon, asker } = setup(config([volume('cr_a', { allowEmpty: true })], [], { bootWaitMs: 50 }), h, { extra: { cryptsetup: c.cryptsetup } });
+    const booted = daemon.boot();
+    await until(() => asker.open.length === 1, 'prompt');
+    asker.open[0]?.answer('');
+    await booted;
+    expect(daemon.status().volumes[0]?.state).toBe('open');
+    expect(c.keys).toEqual(['']);
+  });
+});
