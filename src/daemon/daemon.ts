@@ -62,7 +62,8 @@ export class Daemon implements DaemonControl {
   /** Boot: open what can be opened, then READY=1 (all settled, or boot_wait passed). */
   async boot(): Promise<void> {
     this.phase = 'unlocking';
-    await this.deps.guests.linkFromDisk();
+    // Guest→volume links from disk are a convenience: nothing in them may hold back the volumes or READY=1.
+    await this.deps.guests.linkFromDisk().catch((e: unknown) => this.deps.log.error({ err: e }, `reading the guests' libvirt XML: ${errorMessage(e)}`));
     this.changed();
     const tasks = this.config.volumes.map((v) => this.deps.volumes.ensureOpen(v.name));
     const settled = Promise.allSettled(tasks).then(() => true);

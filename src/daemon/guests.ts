@@ -74,12 +74,23 @@ export class GuestManager {
     this.deps.wanted?.save([...this.records.values()].filter((r) => r.wanted).map((r) => r.cfg.name));
   }
 
-  /** Before READY: read each guest's persistent XML from disk (no libvirt call) to link it to volumes. */
+  /**
+   * Before READY: read each guest's persistent XML from disk (no libvirt call) to link it to volumes. A file
+   * that cannot be parsed is that guest's error only (it is linked from libvirt once libvirt may be asked);
+   * it never holds back the volumes or READY=1.
+   */
   async linkFromDisk(): Promise<void> {
     const vols = this.deps.config().volumes;
     for (const g of this.records.values()) {
-      const xml = await readFile(`${this.deps.xmlDir}/${g.cfg.name}.xml`, 'utf8').catch(() => undefined);
-      g.volumes = guestVolumes(g.cfg, xml ? parseDomainDisks(xml) : [], vols);
+      const path = `${this.deps.xmlDir}/${g.cfg.name}.xml`;
+      const xml = await readFile(path, 'utf8').catch(() => undefined);
+      try {
+        g.volumes = guestVolumes(g.cfg, xml ? parseDomainDisks(xml) : [], vols);
+      } catch (e) {
+        g.volumes = guestVolumes(g.cfg, [], vols);
+        g.error = `cannot read its libvirt XML ${path} (${errorMessage(e)}); its volumes are learnt from libvirt once it runs; check the file (virsh dumpxml ${g.cfg.name})`;
+        this.deps.log.error({ guest: g.cfg.name, path, err: errorMessage(e) }, `guest ${g.cfg.name}: ${g.error}`);
+      }
     }
   }
 

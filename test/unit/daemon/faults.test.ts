@@ -121,3 +121,26 @@ describe('empty answers', () => {
     expect(c.keys).toEqual(['']);
   });
 });
+
+describe('a broken guest XML', () => {
+  it('one unreadable guest XML: every volume still opens, READY comes, the guest shows the error, the others start', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'cryptvm-xml-'));
+    await writeFile(join(dir, 'bad.xml'), '\u0000\u0001garbage <<<');
+    await writeFile(join(dir, 'good.xml'), "<domain type='kvm'><name>good</name><devices><disk type='block' device='disk'><source dev='/dev/mapper/cr_b'/><target dev='vda'/></disk></devices></domain>");
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'k').disk('/dev/vg/cr_b', 'k').domain('bad', ['/dev/mapper/cr_a']).domain('good', ['/dev/mapper/cr_b']);
+    const keyOnly = () => [{ label: 'keyfile:/k', get: async () => ({ kind: 'key' as const, key: Buffer.from('k'), source: 'keyfile:/k' }) }];
+    const { daemon, notes, msgs } = setup(config([volume('cr_a'), volume('cr_b')], [guest('bad'), guest('good')], { bootWaitMs: 5_000 }), h, { sources: keyOnly, extra: { xmlDir: dir } });
+    await daemon.boot();
+    expect(notes.some((n) => n.READY === '1')).toBe(true);
+    expect(daemon.status().volumes.map((v) => v.state)).toEqual(['open', 'open']);
+    const bad = daemon.status().guests.find((g) => g.name === 'bad');
+    expect(bad?.error).toMatch(new RegExp(`cannot read its libvirt XML ${dir}/bad.xml`));
+    expect(msgs().some((m) => m.guest === 'bad' && m.level >= 50 && /bad\.xml/.test(m.msg))).toBe(true);
+    await daemon.startGuests([]);
+    await until(() => h.domains.get('good')?.state === 'running' && h.domains.get('bad')?.state === 'running', 'both guests started');
+    expect(daemon.status().guests.find((g) => g.name === 'bad')?.error).toBeUndefined();
+  });
+});
