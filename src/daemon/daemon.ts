@@ -15,6 +15,7 @@ import type { GuestManager } from './guests.js';
 import type { VolumeManager } from './volumes.js';
 import { guestStatus, observed as observedGuest } from './guest-state.js';
 import { toStatus } from './volume-state.js';
+import { LibvirtLink } from './libvirt-link.js';
 
 export interface DaemonDeps {
   log: Logger;
@@ -46,6 +47,7 @@ export class Daemon implements DaemonControl {
   private readonly stopping = new AbortController();
   /** `guests start` asked before READY=1: applied right after it (libvirt may not be asked earlier). */
   private earlyWant: string[] | undefined;
+  private readonly libvirt: LibvirtLink;
 
   constructor(
     private config: Config,
@@ -53,6 +55,16 @@ export class Daemon implements DaemonControl {
   ) {
     deps.volumes.setVolumes(config.volumes);
     deps.guests.setGuests(config.guests);
+    this.libvirt = new LibvirtLink({
+      guests: deps.guests,
+      log: deps.log,
+      sleep: deps.sleep,
+      signal: this.stopping.signal,
+      onWaiting: () => {
+        for (const g of this.status().guests) this.emit({ kind: 'guest', guest: g });
+        this.changed();
+      },
+    });
   }
 
   currentConfig(): Config {
@@ -90,12 +102,9 @@ export class Daemon implements DaemonControl {
     this.earlyWant = undefined;
   }
 
-  private async goLive(): Promise<void> {
-    if (this.deps.guests.isLive) return;
-    await this.deps.guests.refresh();
-    void this.deps.guests.watch(this.stopping.signal);
-    // Guests still waiting from before a restart may already have their volumes.
-    void this.deps.guests.replan();
+  /** True when libvirt answers; when not, it is retried in the background and waiting guests start later. */
+  private goLive(): Promise<boolean> {
+    return this.libvirt.connect();
   }
 
   /** Volume or guest changed: update STATUS=, tell API listeners, start guests whose volumes opened. */
@@ -134,7 +143,8 @@ export class Daemon implements DaemonControl {
 
   private statusText(): string {
     const s = this.buildStatus();
-    return statusLine(s.volumes, s.guests);
+    const waiting = this.libvirt.waitingReason;
+    return statusLine(s.volumes, s.guests) + (waiting ? '; waiting for libvirt' : '');
   }
 
   private emit(e: ChangeEvent): void {
@@ -158,7 +168,11 @@ export class Daemon implements DaemonControl {
         if (askId && (r.phase === 'unlocking' || r.phase === 'locked')) s.state = 'waiting-passphrase';
         return s;
       }),
-      guests: guests.map((g) => guestStatus(g, g.volumes.filter((v) => !open.has(v)))),
+      guests: guests.map((g) => {
+        const s = guestStatus(g, g.volumes.filter((v) => !open.has(v)));
+        const waiting = this.libvirt.waitingReason;
+        return waiting && !s.error ? { ...s, error: waiting } : s;
+      }),
     };
   }
 
@@ -166,7 +180,7 @@ export class Daemon implements DaemonControl {
 
   status(): DaemonStatus {
     const s = this.buildStatus();
-    return { ...s, status: statusLine(s.volumes, s.guests) };
+    return { ...s, status: statusLine(s.volumes, s.guests) + (this.libvirt.waitingReason ? '; waiting for libvirt' : '') };
   }
 
   async plan(): Promise<Plan> {
@@ -219,7 +233,9 @@ export class Daemon implements DaemonControl {
 
   async stopGuests(names: string[], wait: boolean): Promise<void> {
     for (const n of names) this.deps.guests.mustGet(n);
-    await this.goLive();
+    if (!(await this.goLive())) {
+      throw new CryptvmError('Libvirt', `cannot stop guests: ${this.libvirt.waitingReason ?? 'libvirt does not answer'}; check systemctl status libvirtd`);
+    }
     const done = this.deps.guests.stop(names);
     if (wait) return done;
     done.catch((e: unknown) => this.deps.log.error({ err: e }, errorMessage(e)));

@@ -96,9 +96,10 @@ export class GuestManager {
 
   /** After READY: ask libvirt for each guest's state, disks and autostart flag. */
   async refresh(): Promise<void> {
-    this.live = true;
     const { virsh, log } = this.deps;
+    // Live only once libvirt answered: a failed list is retried (LibvirtLink), never taken as "no guests".
     const listed = new Map((await virsh.list()).map((d) => [d.name, d]));
+    this.live = true;
     for (const g of this.records.values()) {
       const glog = log.child({ guest: g.cfg.name });
       const d = listed.get(g.cfg.name);

@@ -144,3 +144,37 @@ describe('a broken guest XML', () => {
     expect(daemon.status().guests.find((g) => g.name === 'bad')?.error).toBeUndefined();
   });
 });
+
+/** The fake host's libvirt, unreachable while `down` is set (libvirtd and its sockets stopped). */
+function flakyLibvirt(h: FakeHost) {
+  const state = { down: true, lists: 0 };
+  const refuse = () => {
+    throw new Error('failed to connect to the hypervisor: Failed to connect socket to /var/run/libvirt/virtqemud-sock: Connection refused');
+  };
+  const virsh = {
+    ...h.virsh,
+    list: async () => (state.lists++, state.down ? refuse() : h.virsh.list()),
+    events: async (o: Parameters<FakeHost['virsh']['events']>[0]) => (state.down ? refuse() : h.virsh.events(o)),
+  };
+  return { state, virsh };
+}
+
+describe('libvirt unreachable', () => {
+  it('is retried with backoff; status says "waiting for libvirt"; guests start once it answers, with no admin action', async () => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'k').domain('g', ['/dev/mapper/cr_a']);
+    const lv = flakyLibvirt(h);
+    const keyOnly = () => [{ label: 'k', get: async () => ({ kind: 'key' as const, key: Buffer.from('k'), source: 'k' }) }];
+    const { daemon, notes } = setup(config([volume('cr_a')], [guest('g')], { bootWaitMs: 5_000 }), h, { sources: keyOnly, guestsUnitActive: true, extra: { virsh: lv.virsh } });
+    await daemon.boot();
+    expect(notes.some((n) => n.READY === '1')).toBe(true);
+    await daemon.startGuests([]);
+    expect(daemon.status().status).toMatch(/waiting for libvirt$/);
+    expect(daemon.status().guests[0]?.error).toMatch(/^waiting for libvirt: failed to connect to the hypervisor/);
+    lv.state.down = false;
+    await until(() => h.domains.get('g')?.state === 'running', 'the guest started once libvirt answered', 5_000);
+    expect(lv.state.lists).toBeGreaterThanOrEqual(2);
+    expect(daemon.status().status).not.toMatch(/waiting for libvirt/);
+    expect(daemon.status().guests[0]?.error).toBeUndefined();
+    await daemon.stop();
+  });
+});
