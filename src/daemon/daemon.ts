@@ -191,13 +191,15 @@ export class Daemon implements DaemonControl {
     const targets = names.length > 0 ? names.map((n) => this.deps.volumes.mustGet(n)) : [...this.deps.volumes.records.values()].filter((r) => r.phase !== 'open');
     for (const r of targets) {
       if (r.phase === 'open') throw new CryptvmError('InvalidArgs', `volume ${r.cfg.name} is already open`, { volume: r.cfg.name });
-      this.deps.rearm(r.cfg.name);
-      void this.deps.volumes.unlockAgain(r.cfg.name);
     }
+    const tasks = targets.map((r) => {
+      this.deps.rearm(r.cfg.name);
+      return this.deps.volumes.unlockAgain(r.cfg.name);
+    });
     const tickets: UnlockTicket[] = [];
-    for (const r of targets) {
-      // Woken by the change events a prompt (or the volume opening) emits; no polling.
-      await this.until(() => Boolean(this.deps.askIdFor(r.cfg.name)) || r.phase === 'open', ASK_WAIT_MS);
+    for (const [i, r] of targets.entries()) {
+      // Until a prompt appears or the attempt ends (opened, or not); woken by change events, no polling.
+      await Promise.race([this.until(() => Boolean(this.deps.askIdFor(r.cfg.name)) || r.phase === 'open', ASK_WAIT_MS), tasks[i]]);
       const askId = this.deps.askIdFor(r.cfg.name);
       if (askId) tickets.push({ volume: r.cfg.name, askId });
     }

@@ -68,28 +68,58 @@ export class VolumeManager {
     return this.ensureOpen(name, true);
   }
 
-  /** Resolve, check and adopt-or-unlock one volume; joins a task already running for it. */
+  /** Resolve, check and adopt-or-unlock one volume; joins an open already queued or running for it. */
   ensureOpen(name: string, forcePrompt = false): Promise<void> {
     const r = this.mustGet(name);
-    if (r.phase === 'open') return Promise.resolve();
-    if (!r.task) {
+    if (r.phase === 'open' && r.pending === 0) return Promise.resolve();
+    // A cancelled open (a lock came after it) is not joined: this request queues behind that lock.
+    if (!r.task || r.abort.signal.aborted) {
       if (r.abort.signal.aborted) r.abort = new AbortController();
-      r.task = this.run(r, forcePrompt).finally(() => {
-        r.task = undefined;
+      const { signal } = r.abort;
+      const task = this.enqueue(r, async () => {
+        if (r.phase !== 'open' && !signal.aborted) await this.run(r, forcePrompt, signal);
+      });
+      r.task = task;
+      void task.finally(() => {
+        if (r.task === task) r.task = undefined;
       });
     }
     return r.task;
   }
 
-  private async run(r: VolumeRecord, forcePrompt: boolean): Promise<void> {
+  /** Runs fn after every operation queued before it on this volume (one queue per volume). */
+  private enqueue<T>(r: VolumeRecord, fn: () => Promise<T>): Promise<T> {
+    r.pending++;
+    const p = r.queue.then(fn).finally(() => void r.pending--);
+    r.queue = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
+  }
+
+  /** After an aborted open or a failed close: the phase is what the kernel has, never a transitional one. */
+  private async reconcile(r: VolumeRecord, error?: string): Promise<void> {
+    const mapping = await this.deps.dm.findMapping(r.cfg.name).catch(() => undefined);
+    if (mapping === undefined) {
+      // Cannot ask the kernel: say so rather than pretend.
+      this.set(r, { phase: 'failed', error: error ?? 'cannot read the device-mapper table; see cryptvm status after fixing dmsetup' });
+      return;
+    }
+    const mounted = r.cfg.mount ? this.deps.mounts.isMounted(r.cfg.mount.where) : false;
+    if (mapping) this.set(r, { phase: 'open', mounted, keySource: r.keySource ?? 'adopted', error });
+    else this.set(r, { phase: 'locked', mounted: false, keySource: undefined, error });
+  }
+
+  private async run(r: VolumeRecord, forcePrompt: boolean, signal: AbortSignal): Promise<void> {
     const log = this.deps.log.child({ volume: r.cfg.name });
     try {
-      if (!(await this.prepare(r))) return;
+      if (!(await this.prepare(r, signal))) return;
       this.set(r, { phase: 'unlocking', error: undefined });
       const { cryptsetup } = this.deps;
       const device = r.device as string;
       const cfg = r.cfg;
-      const opts = { header: cfg.header, discard: cfg.discard, readonly: cfg.readonly, signal: r.abort.signal, volume: cfg.name };
+      const opts = { header: cfg.header, discard: cfg.discard, readonly: cfg.readonly, signal, volume: cfg.name };
       const hints = this.deps.hints;
       const result = await unlockWithChain(
         {
@@ -97,7 +127,7 @@ export class VolumeManager {
           // The prompt's Id names the device as configured (cryptsetup:/dev/volgrp4/lv…), not /dev/dm-N.
           device: this.deps.devices.linkPath(cfg.device),
           guests: this.deps.guestsOf(cfg.name),
-          signal: r.abort.signal,
+          signal,
           credentialsDir: process.env.CREDENTIALS_DIRECTORY,
           runExclusive: (fn) => this.pbkdf.use(fn),
         },
@@ -111,6 +141,7 @@ export class VolumeManager {
         log,
       );
       if (!result.opened) {
+        if (signal.aborted) return await this.reconcile(r);
         this.set(r, { phase: 'locked', error: `no key source opened it: ${result.reasons.join('; ')}` });
         log.warn({ reasons: result.reasons }, 'volume still locked: no key source opened it; run `cryptvm unlock` to try again');
         return;
@@ -121,19 +152,19 @@ export class VolumeManager {
       await this.mountIfNeeded(r, log);
       this.set(r, { phase: 'open' });
     } catch (e) {
-      if (r.abort.signal.aborted) return;
+      if (signal.aborted) return await this.reconcile(r);
       this.set(r, { phase: 'failed', error: errorMessage(e) });
       log.error({ err: e }, errorMessage(e));
     }
   }
 
   /** Device present, LUKS, right UUID; adopts an existing mapping. False when done (adopted) or failed. */
-  private async prepare(r: VolumeRecord): Promise<boolean> {
+  private async prepare(r: VolumeRecord, signal: AbortSignal): Promise<boolean> {
     const { cfg } = r;
     const log = this.deps.log.child({ volume: cfg.name });
     if (!r.device) {
       this.set(r, { phase: 'waiting-device' });
-      r.device = await this.deps.devices.waitFor(cfg.device, cfg.deviceTimeoutMs, r.abort.signal, cfg.name);
+      r.device = await this.deps.devices.waitFor(cfg.device, cfg.deviceTimeoutMs, signal, cfg.name);
     }
     const device = r.device;
     const existing = await this.deps.dm.findMapping(cfg.name);
@@ -178,12 +209,26 @@ export class VolumeManager {
     log.info({ where: m.where }, 'filesystem mounted');
   }
 
-  /** Unmount and close, retrying while busy up to `timeoutMs`. Throws Busy naming the holders. */
-  async close(name: string, timeoutMs: number): Promise<void> {
+  /**
+   * Unmount and close, retrying while busy up to `timeoutMs`. Throws Busy naming the holders. A pending open
+   * is cancelled; the close runs after it in the volume's queue, so every caller gets the real outcome.
+   */
+  close(name: string, timeoutMs: number): Promise<void> {
     const r = this.mustGet(name);
     r.abort.abort();
-    await r.task?.catch(() => {});
-    if (r.phase !== 'open') return;
+    return this.enqueue(r, async () => {
+      if (r.phase !== 'open') return;
+      try {
+        await this.closeNow(r, name, timeoutMs);
+      } catch (e) {
+        // Unmount or close failed: the phase follows the kernel (open with the error, or locked), never `closing`.
+        if ((r.phase as string) === 'closing') await this.reconcile(r, errorMessage(e));
+        throw e;
+      }
+    });
+  }
+
+  private async closeNow(r: VolumeRecord, name: string, timeoutMs: number): Promise<void> {
     const log = this.deps.log.child({ volume: name });
     this.set(r, { phase: 'closing' });
     const deadline = Date.now() + timeoutMs;

@@ -178,3 +178,62 @@ describe('libvirt unreachable', () => {
     await daemon.stop();
   });
 });
+
+describe('no stuck phases: one queue per volume', () => {
+  const keyOnly = () => [{ label: 'k', get: async () => ({ kind: 'key' as const, key: Buffer.from('k'), source: 'k' }) }];
+
+  it('a lock while cryptsetup runs: the open is killed, the lock closes what it made, the phase is locked (not unlocking)', async () => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'k');
+    let release: () => void = () => {};
+    const cryptsetup = {
+      ...h.cryptsetup,
+      open: async (d: string, n: string, k: Buffer, o: { signal?: AbortSignal } = {}) => {
+        await h.cryptsetup.open(d, n, k); // the mapping is made, then the kill arrives
+        await new Promise<void>((r) => (release = r));
+        if (o.signal?.aborted) throw new Error(`cryptsetup open ${d} as ${n} was killed (SIGTERM)`);
+        return 'opened' as const;
+      },
+    };
+    const { daemon, volumes } = setup(config([volume('cr_a')], [], { bootWaitMs: 20 }), h, { sources: keyOnly, extra: { cryptsetup } });
+    await daemon.boot();
+    await until(() => h.mappings.has('cr_a'), 'cryptsetup running');
+    const locked = daemon.lock('cr_a', false);
+    await delay(5);
+    release();
+    await locked;
+    expect(daemon.status().volumes[0]?.state).toBe('locked');
+    expect(h.mappings.has('cr_a')).toBe(false);
+    expect(volumes.mustGet('cr_a').pending).toBe(0);
+  });
+
+  it('an unmount that fails leaves the volume open with the error (not closing), and the next lock really tries again', async () => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'k');
+    let broken = true;
+    const realUnmount = h.mountsAdapter.unmount;
+    // The fake daemon uses the host's mount adapter: break its unmount in place.
+    h.mountsAdapter.unmount = async (w: string) => (broken ? Promise.reject(new Error(`umount ${w} failed: exit code 32`)) : realUnmount(w));
+    const cfg = config([volume('cr_a', { mount: { where: '/srv/a', options: '', type: undefined } })], [], { bootWaitMs: 20 });
+    const { daemon } = setup(cfg, h, { sources: keyOnly, extra: {} });
+    await daemon.boot();
+    expect(daemon.status().volumes[0]?.state).toBe('open');
+    await expect(daemon.lock('cr_a', false)).rejects.toThrow(/umount \/srv\/a failed/);
+    expect(daemon.status().volumes[0]?.state).toBe('open');
+    expect(daemon.status().volumes[0]?.error).toMatch(/umount \/srv\/a failed/);
+    broken = false;
+    await daemon.lock('cr_a', false);
+    expect(daemon.status().volumes[0]?.state).toBe('locked');
+    expect(h.mappings.has('cr_a')).toBe(false);
+  });
+
+  it('a second concurrent lock returns when the volume is really closed, not early', async () => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'k');
+    const cryptsetup = { ...h.cryptsetup, close: async (n: string) => (await delay(30), h.cryptsetup.close(n)) };
+    const { daemon } = setup(config([volume('cr_a')], [], { bootWaitMs: 20 }), h, { sources: keyOnly, extra: { cryptsetup } });
+    await daemon.boot();
+    const first = daemon.lock('cr_a', false);
+    await delay(2);
+    await daemon.lock('cr_a', false);
+    expect(h.mappings.has('cr_a')).toBe(false);
+    await first;
+  });
+});
