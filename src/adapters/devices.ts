@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { CryptvmError } from '../errors.js';
 import { formatDuration } from '../config/duration.js';
 import { sleep } from '../time.js';
+import { monotonicNow } from '../clock.js';
 
 const BY: Record<string, string> = { UUID: 'by-uuid', PARTUUID: 'by-partuuid', LABEL: 'by-label', PARTLABEL: 'by-partlabel' };
 
@@ -51,12 +52,12 @@ export class Devices {
   /** Polls (250 ms, doubling up to 1 s) until the device exists. */
   async waitFor(spec: string, timeoutMs: number, signal?: AbortSignal, volume?: string): Promise<string> {
     const who = volume ? `volume ${volume}: ` : '';
-    const deadline = Date.now() + timeoutMs;
+    const deadline = monotonicNow() + timeoutMs;
     for (let delay = 250; ; delay = Math.min(delay * 2, 1000)) {
       if (signal?.aborted) throw new CryptvmError('Cancelled', `${who}stopped waiting for device ${spec}`, { volume, cause: signal.reason });
       const path = await this.resolve(spec);
       if (path) return path;
-      const left = deadline - Date.now();
+      const left = deadline - monotonicNow();
       if (left <= 0) {
         throw new CryptvmError(
           'DeviceNotFound',

@@ -31,6 +31,8 @@ export interface DaemonDeps {
   /** Forget a volume's wrong answers so the prompt asks again (`cryptvm unlock` after its tries are used up). */
   rearm(volume: string): void;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Monotonic milliseconds (src/clock.ts): boot_wait holds whatever the wall clock does. */
+  now(): number;
   unitName: string;
   guestsUnit: string;
 }
@@ -79,9 +81,9 @@ export class Daemon implements DaemonControl {
     this.changed();
     const tasks = this.config.volumes.map((v) => this.deps.volumes.ensureOpen(v.name));
     const settled = Promise.allSettled(tasks).then(() => true);
-    const deadline = Date.now() + this.config.daemon.bootWaitMs;
-    while (!(await Promise.race([settled, this.deps.sleep(Math.min(EXTEND_EVERY_MS, Math.max(0, deadline - Date.now()))).then(() => false)]))) {
-      if (Date.now() >= deadline) {
+    const deadline = this.deps.now() + this.config.daemon.bootWaitMs;
+    while (!(await Promise.race([settled, this.deps.sleep(Math.min(EXTEND_EVERY_MS, Math.max(0, deadline - this.deps.now()))).then(() => false)]))) {
+      if (this.deps.now() >= deadline) {
         this.deps.log.warn({ boot_wait_s: this.config.daemon.bootWaitMs / 1000 }, 'boot_wait passed: letting libvirtd start; locked volumes keep waiting for a passphrase');
         break;
       }

@@ -24,6 +24,7 @@ import { CryptsetupToken } from '../adapters/cryptsetup-token.js';
 import { Clevis } from '../adapters/clevis.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { errorMessage } from '../errors.js';
+import { monotonicNow } from '../clock.js';
 import { VERSION } from '../version.js';
 import { parseDaemonArgs, USAGE } from './args.js';
 import { Daemon } from './daemon.js';
@@ -98,6 +99,7 @@ async function main(): Promise<number> {
     log,
     onChange: (name) => daemon?.volumeChanged(name),
     sleep,
+    now: monotonicNow,
   });
   const guests: GuestManager = new GuestManager({
     virsh: new Virsh(runner, { uri: config.daemon.libvirtUri }),
@@ -105,7 +107,7 @@ async function main(): Promise<number> {
     config: () => daemon?.currentConfig() ?? config,
     volumes: () => [...volumes.records.values()].map((r) => ({ name: r.cfg.name, phase: r.phase, mounted: r.mounted })),
     onChange: (name) => daemon?.guestChanged(name),
-    now: () => performance.now(),
+    now: monotonicNow,
     sleep,
     xmlDir: '/etc/libvirt/qemu',
     wanted: new RuntimeWantedStore(process.env.RUNTIME_DIRECTORY ?? '/run/cryptvm', (e) => log.warn({ err: errorMessage(e) }, 'cannot save which guests wait for their volumes')),
@@ -129,6 +131,7 @@ async function main(): Promise<number> {
     loadConfig: (path) => loadOrExit(path, log),
     machine: readMachine,
     holders: (name) => holders.get(name),
+    now: monotonicNow,
     askIdFor: (name) => broker.pending().find((p) => p.volumes.includes(name))?.askId,
     rearm: (name) => broker.rearm(name),
     sleep,

@@ -12,6 +12,7 @@ import type { KeySource } from '../keys/types.js';
 import { unlockWithChain } from '../keys/chain.js';
 import { tryWithHint, type KeyslotHints } from '../keys/hints.js';
 import { Semaphore } from './semaphore.js';
+import { monotonicNow } from '../clock.js';
 import { newRecord, type VolumeRecord } from './volume-state.js';
 
 export interface VolumeDeps {
@@ -28,6 +29,8 @@ export interface VolumeDeps {
   log: Logger;
   onChange(volume: string): void;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Monotonic milliseconds (src/clock.ts) for the close deadline. */
+  now?(): number;
 }
 
 export class VolumeManager {
@@ -231,7 +234,8 @@ export class VolumeManager {
   private async closeNow(r: VolumeRecord, name: string, timeoutMs: number): Promise<void> {
     const log = this.deps.log.child({ volume: name });
     this.set(r, { phase: 'closing' });
-    const deadline = Date.now() + timeoutMs;
+    const now = this.deps.now ?? monotonicNow;
+    const deadline = now() + timeoutMs;
     for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
       const outcome = await this.tryClose(r, log);
       if (outcome === 'done') {
@@ -240,7 +244,7 @@ export class VolumeManager {
       }
       const where = r.cfg.mount?.where;
       const holders = await (outcome === 'filesystem busy' && where ? this.deps.mounts.usersOf(where) : this.deps.dm.holders(name)).catch(() => [] as string[]);
-      if (Date.now() + delay > deadline) {
+      if (now() + delay > deadline) {
         this.set(r, { phase: 'open', error: `busy: held by ${holders.join(', ') || 'an unknown process'}` });
         throw new CryptvmError('Busy', `volume ${name}: still in use after ${Math.round(timeoutMs / 1000)}s (${outcome}), held by ${holders.join(', ') || 'an unknown process'}; stop what uses it, then run cryptvm lock ${name}`, { volume: name });
       }

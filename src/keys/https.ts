@@ -10,6 +10,7 @@
 // reclaims them. We keep them to the smallest scope (one attempt) and never log, return or throw them.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { monotonicNow } from '../clock.js';
 import type { KeyServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { httpsGet, HttpsFailure, type HttpsReply } from '../adapters/https/client.js';
@@ -61,10 +62,10 @@ export class HttpsSource implements KeySource {
   }
 
   private async fetchWithRetry(ctx: KeyContext, c: Credentials): Promise<Step<HttpsReply>> {
-    const deadline = Date.now() + ctx.volume.networkTimeoutMs;
+    const deadline = monotonicNow() + ctx.volume.networkTimeoutMs;
     const backoff = new Backoff(deadline, this.deps.initialBackoffMs ?? 500, this.deps.maxBackoffMs ?? 5000);
     for (let attempt = 1; ; attempt++) {
-      const left = deadline - Date.now();
+      const left = deadline - monotonicNow();
       let why: string;
       try {
         const reply = await this.once(ctx, c, Math.max(1, Math.min(this.server.timeoutMs, left)));

@@ -7,6 +7,7 @@ import { Daemon } from '../../src/daemon/daemon.js';
 import { GuestManager } from '../../src/daemon/guests.js';
 import { VolumeManager, type VolumeDeps } from '../../src/daemon/volumes.js';
 import type { RuntimeWantedStore } from '../../src/daemon/wanted-store.js';
+import type { Clock } from '../../src/clock.js';
 import type { PromptBroker } from '../../src/keys/broker.js';
 import type { KeyslotHints } from '../../src/keys/hints.js';
 import type { KeySource } from '../../src/keys/types.js';
@@ -30,13 +31,17 @@ export interface FakeDaemonOptions {
   virsh?: FakeHost['virsh'];
   /** The real prompt broker, wired as src/daemon/main.ts wires it (askIdFor, re-arming on `cryptvm unlock`). */
   broker?: PromptBroker;
+  /** The daemon's monotonic clock (default: the real one); a FakeClock makes deadlines testable. */
+  clock?: Clock;
   /** Where guests' persistent XML is read before READY (default: nowhere). */
   xmlDir?: string;
 }
 
-const sleep = (ms: number): Promise<void> => delay(ms);
+const realSleep = (ms: number, signal?: AbortSignal): Promise<void> => delay(ms, undefined, { signal });
 
 export function daemonOnFakeHost(cfg: Config, host: FakeHost, o: FakeDaemonOptions): { daemon: Daemon; volumes: VolumeManager; guests: GuestManager } {
+  const sleep = o.clock?.sleep ?? realSleep;
+  const now = o.clock?.now ?? (() => performance.now());
   let daemon: Daemon | undefined;
   const volumes: VolumeManager = new VolumeManager({
     cryptsetup: o.cryptsetup ?? host.cryptsetup,
@@ -49,6 +54,7 @@ export function daemonOnFakeHost(cfg: Config, host: FakeHost, o: FakeDaemonOptio
     log: o.log,
     onChange: (n) => daemon?.volumeChanged(n),
     sleep,
+    now,
   });
   const guests: GuestManager = new GuestManager({
     virsh: o.virsh ?? host.virsh,
@@ -56,7 +62,7 @@ export function daemonOnFakeHost(cfg: Config, host: FakeHost, o: FakeDaemonOptio
     config: () => cfg,
     volumes: () => [...volumes.records.values()].map((r) => ({ name: r.cfg.name, phase: r.phase, mounted: r.mounted })),
     onChange: (n) => daemon?.guestChanged(n),
-    now: () => performance.now(),
+    now,
     sleep,
     xmlDir: o.xmlDir ?? '/nonexistent',
     saveDirEncrypted: async () => o.saveEncrypted ?? false,
@@ -76,6 +82,7 @@ export function daemonOnFakeHost(cfg: Config, host: FakeHost, o: FakeDaemonOptio
     loadConfig: o.loadConfig ?? (() => cfg),
     machine: o.machine ?? (() => ({ cores: 2, availableKiB: 1_000_000 })),
     holders: () => [],
+    now,
     askIdFor: (name) => o.broker?.pending().find((p) => p.volumes.includes(name))?.askId,
     rearm: (name) => o.broker?.rearm(name),
     sleep,

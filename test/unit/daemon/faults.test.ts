@@ -237,3 +237,30 @@ describe('no stuck phases: one queue per volume', () => {
     await first;
   });
 });
+
+describe('deadlines on the monotonic clock', () => {
+  for (const jump of [+1, -1]) {
+    it(`boot_wait holds when the wall clock jumps ${jump > 0 ? 'forward' : 'back'} a day mid-boot: READY at boot_wait, not before or never`, async () => {
+      const { vi } = await import('vitest');
+      const { FakeClock } = await import('../../helpers/fake-clock.js');
+      const clock = new FakeClock();
+      const h = new FakeHost().disk('/dev/vg/cr_a', 'right');
+      const { daemon, notes, asker } = setup(config([volume('cr_a')], [], { bootWaitMs: 45_000 }), h, { extra: { clock } });
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        const booted = daemon.boot();
+        await until(() => asker.open.length === 1, 'the prompt');
+        await clock.advance(10_000);
+        vi.setSystemTime(Date.now() + jump * 86_400_000);
+        await clock.advance(34_000);
+        expect(notes.some((n) => n.READY === '1'), 'READY before boot_wait').toBe(false);
+        await clock.advance(1_000);
+        expect(notes.some((n) => n.READY === '1'), 'READY at boot_wait').toBe(true);
+        await booted;
+        expect(daemon.status().volumes[0]?.state).toBe('waiting-passphrase');
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+  }
+});
