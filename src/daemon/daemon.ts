@@ -16,6 +16,7 @@ import type { VolumeManager } from './volumes.js';
 import { guestStatus, observed as observedGuest } from './guest-state.js';
 import { toStatus } from './volume-state.js';
 import { LibvirtLink } from './libvirt-link.js';
+import { decideStop } from './stop-intent.js';
 
 export interface DaemonDeps {
   log: Logger;
@@ -24,6 +25,8 @@ export interface DaemonDeps {
   guests: GuestManager;
   /** systemd over D-Bus; undefined when there is no system bus (tests, no systemd). */
   units: SystemdUnits | undefined;
+  /** `systemctl is-system-running` (stopping at shutdown); undefined without systemd. */
+  systemState?: () => Promise<string>;
   loadConfig(path: string): Config;
   machine(): Machine;
   holders(volume: string): string[];
@@ -98,7 +101,10 @@ export class Daemon implements DaemonControl {
 
   /** After READY=1 libvirt may be used. On a restart with cryptvm-guests active, adopt the running guests. */
   private async afterReady(): Promise<void> {
-    const active = await this.deps.units?.activeState(this.deps.guestsUnit).catch(() => 'unknown');
+    const active = await this.deps.units?.activeState(this.deps.guestsUnit).catch((e: unknown) => {
+      this.deps.log.warn({ err: errorMessage(e) }, `cannot ask systemd whether ${this.deps.guestsUnit} is active (running guests are adopted once libvirt is asked): ${errorMessage(e)}`);
+      return 'unknown';
+    });
     if (active === 'active' || this.earlyWant) await this.goLive();
     if (this.earlyWant) this.deps.guests.want(this.earlyWant);
     this.earlyWant = undefined;
@@ -288,13 +294,15 @@ export class Daemon implements DaemonControl {
   async stop(): Promise<void> {
     this.phase = 'stopping';
     await this.deps.notifier.notify({ STOPPING: '1', STATUS: 'stopping' });
-    const intent = (await this.deps.units?.stopIntent(this.deps.unitName).catch(() => 'unknown' as const)) ?? 'unknown';
+    const units = this.deps.units;
+    const { intent, why } = await decideStop({ jobIntent: units && (() => units.stopIntent(this.deps.unitName)), systemState: this.deps.systemState, log: this.deps.log });
     this.deps.volumes.abortAll();
     if (intent !== 'stop') {
-      this.deps.log.info({ intent }, 'not an explicit stop: leaving guests running and volumes open for the next daemon');
+      this.deps.log.info({ why }, `not a stop (${why}): leaving guests running and volumes open for the next daemon`);
       this.stopping.abort();
       return;
     }
+    this.deps.log.info({ why }, `stopping guests, then closing volumes (${why})`);
     const libvirtUp = await this.libvirtActive();
     if (libvirtUp) {
       await this.goLive().catch((e: unknown) => this.deps.log.error({ err: e }, errorMessage(e)));
@@ -316,7 +324,10 @@ export class Daemon implements DaemonControl {
     const units = this.deps.units;
     if (!units) return false;
     for (const u of ['libvirtd.service', 'virtqemud.service']) {
-      const s = await units.activeState(u).catch(() => 'unknown');
+      const s = await units.activeState(u).catch((e: unknown) => {
+        this.deps.log.warn({ unit: u, err: errorMessage(e) }, `cannot ask systemd whether ${u} is active: ${errorMessage(e)}`);
+        return 'unknown';
+      });
       if (s === 'active' || s === 'reloading') return true;
     }
     return false;

@@ -31,6 +31,8 @@ export interface FakeDaemonOptions {
   virsh?: FakeHost['virsh'];
   /** The real prompt broker, wired as src/daemon/main.ts wires it (askIdFor, re-arming on `cryptvm unlock`). */
   broker?: PromptBroker;
+  /** `systemctl is-system-running` (default: none, as without systemd). */
+  systemState?: () => Promise<string>;
   /** The daemon's monotonic clock (default: the real one); a FakeClock makes deadlines testable. */
   clock?: Clock;
   /** Where guests' persistent XML is read before READY (default: nowhere). */
@@ -79,6 +81,7 @@ export function daemonOnFakeHost(cfg: Config, host: FakeHost, o: FakeDaemonOptio
     volumes,
     guests,
     units: o.units as never,
+    systemState: o.systemState,
     loadConfig: o.loadConfig ?? (() => cfg),
     machine: o.machine ?? (() => ({ cores: 2, availableKiB: 1_000_000 })),
     holders: () => [],

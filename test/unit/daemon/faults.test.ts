@@ -14,7 +14,7 @@ import { config, guest, volume } from '../../helpers/config.js';
 import type { Config, VolumeConfig } from '../../../src/config/types.js';
 
 interface SetupOptions {
-  intent?: StopIntent;
+  intent?: StopIntent | Error;
   guestsUnitActive?: boolean;
   sources?: (v: VolumeConfig, broker: PromptBroker) => KeySource[];
   extra?: Partial<FakeDaemonOptions>;
@@ -28,7 +28,10 @@ export function setup(cfg: Config, host: FakeHost, opts: SetupOptions = {}) {
   const broker = new PromptBroker(asker, { log, gatherMs: 1 });
   const units = {
     activeState: async (u: string) => (u === 'cryptvm-guests.service' ? (opts.guestsUnitActive ? 'active' : 'inactive') : 'active'),
-    stopIntent: async () => opts.intent ?? 'stop',
+    stopIntent: async () => {
+      if (opts.intent instanceof Error) throw opts.intent;
+      return opts.intent ?? 'stop';
+    },
     jobType: async () => undefined,
   };
   const made = daemonOnFakeHost(cfg, host, {
@@ -263,4 +266,44 @@ describe('deadlines on the monotonic clock', () => {
       }
     });
   }
+});
+
+describe('stop or restart when systemd cannot be asked', () => {
+  const keyOnly = () => [{ label: 'k', get: async () => ({ kind: 'key' as const, key: Buffer.from('k'), source: 'k' }) }];
+  const scenario = async (systemState: () => Promise<string>) => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'k').domain('g', ['/dev/mapper/cr_a']);
+    const s = setup(config([volume('cr_a')], [guest('g', { shutdownTimeoutMs: 100 })], { bootWaitMs: 20 }), h, {
+      sources: keyOnly,
+      intent: new Error('org.freedesktop.DBus.Error.NoReply: Did not receive a reply'),
+      extra: { systemState },
+    });
+    await s.daemon.boot();
+    await s.daemon.startGuests([]);
+    await until(() => h.domains.get('g')?.state === 'running', 'guest running');
+    await s.daemon.stop();
+    return { h, ...s };
+  };
+
+  it('the job cannot be asked but the system is shutting down: a stop (guests, then close), and the cause is logged', async () => {
+    const { h, msgs } = await scenario(async () => 'stopping');
+    expect(h.domains.get('g')?.state).toBe('shut-off');
+    expect(h.mappings.has('cr_a')).toBe(false);
+    expect(msgs().some((m) => m.level === 40 && /cannot ask systemd for the unit's job: org\.freedesktop\.DBus\.Error\.NoReply/.test(m.msg))).toBe(true);
+    expect(msgs().some((m) => /stopping guests, then closing volumes .*the system is shutting down/.test(m.msg))).toBe(true);
+  });
+
+  it('the job cannot be asked and the system runs: everything is kept, and the log says why', async () => {
+    const { h, msgs } = await scenario(async () => 'running');
+    expect(h.domains.get('g')?.state).toBe('running');
+    expect(h.mappings.has('cr_a')).toBe(true);
+    expect(msgs().some((m) => /not a stop \(cannot ask systemd for the unit's job: .*NoReply.*the system is running: treated as a restart\)/.test(m.msg))).toBe(true);
+  });
+
+  it('neither can be asked: everything is kept (a restart-safe default), both causes logged', async () => {
+    const { h, msgs } = await scenario(async () => {
+      throw new Error('Failed to connect to bus: No such file or directory');
+    });
+    expect(h.mappings.has('cr_a')).toBe(true);
+    expect(msgs().filter((m) => m.level === 40 && /cannot ask systemd/.test(m.msg))).toHaveLength(2);
+  });
 });
