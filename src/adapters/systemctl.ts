@@ -32,6 +32,16 @@ export class Systemctl {
     return word;
   }
 
+  /** The unit's TimeoutStopSec as systemd reports it ("30min", "infinity"), or undefined when it cannot say. */
+  async timeoutStop(unit: string): Promise<string | undefined> {
+    try {
+      const r = await this.runner.run('systemctl', ['show', '--property=TimeoutStopUSec', '--value', unit], { timeoutMs: 10_000 });
+      return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** enabled, disabled, static, masked, not-found, … or unknown. */
   isEnabled(unit: string): Promise<string> {
     return this.word('is-enabled', unit);

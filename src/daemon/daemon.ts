@@ -17,6 +17,7 @@ import { guestStatus, observed as observedGuest } from './guest-state.js';
 import { toStatus } from './volume-state.js';
 import { LibvirtLink } from './libvirt-link.js';
 import { decideStop } from './stop-intent.js';
+import { extendWhile } from './keepalive.js';
 
 export interface DaemonDeps {
   log: Logger;
@@ -294,6 +295,11 @@ export class Daemon implements DaemonControl {
   async stop(): Promise<void> {
     this.phase = 'stopping';
     await this.deps.notifier.notify({ STOPPING: '1', STATUS: 'stopping' });
+    // Guests ignoring ACPI, one timeout after another: systemd must not SIGKILL us between guests and closes.
+    await extendWhile(this.deps.notifier, this.deps.sleep, () => this.stopNow());
+  }
+
+  private async stopNow(): Promise<void> {
     const units = this.deps.units;
     const { intent, why } = await decideStop({ jobIntent: units && (() => units.stopIntent(this.deps.unitName)), systemState: this.deps.systemState, log: this.deps.log });
     this.deps.volumes.abortAll();

@@ -30,6 +30,9 @@ export interface GuestDeps {
   wanted?: WantedStore;
 }
 
+/** How often a guest that has not shut down yet is sent the ACPI request again. */
+const ACPI_RESEND_MS = 5_000;
+
 export function runOf(state: DomainState): DomainRun {
   if (state === 'running' || state === 'blocked' || state === 'shutdown') return 'running';
   if (state === 'paused' || state === 'pmsuspended') return 'paused';
@@ -235,20 +238,28 @@ export class GuestManager {
     }
   }
 
-  /** Wait until libvirt reports the guest off: woken by events, with a slow poll as a safety net. */
+  /**
+   * Wait until libvirt reports the guest off: woken by events, with a slow poll as a safety net. The ACPI
+   * request is sent again every few seconds: one that arrives while the guest is still booting is lost.
+   */
   private async waitOff(g: GuestRecord, timeoutMs: number): Promise<boolean> {
     const deadline = this.deps.now() + timeoutMs;
+    let asked = this.deps.now();
     while (this.deps.now() < deadline) {
       const { state } = await this.deps.virsh.state(g.cfg.name);
       g.run = runOf(state);
       if (g.run === 'shut-off') return true;
+      if (this.deps.now() - asked >= ACPI_RESEND_MS) {
+        asked = this.deps.now();
+        await this.deps.virsh.shutdown(g.cfg.name, 'acpi').catch((e: unknown) => this.deps.log.debug({ guest: g.cfg.name, err: errorMessage(e) }, 'repeated ACPI shutdown request failed'));
+      }
       await new Promise<void>((resolve) => {
         const wake = () => {
           this.waiters.delete(wake);
           clearTimeout(t);
           resolve();
         };
-        const t = setTimeout(wake, Math.min(5_000, Math.max(0, deadline - this.deps.now())));
+        const t = setTimeout(wake, Math.min(ACPI_RESEND_MS, Math.max(0, deadline - this.deps.now())));
         this.waiters.add(wake);
       });
     }

@@ -307,3 +307,41 @@ describe('stop or restart when systemd cannot be asked', () => {
     expect(msgs().filter((m) => m.level === 40 && /cannot ask systemd/.test(m.msg))).toHaveLength(2);
   });
 });
+
+describe('a long stop', () => {
+  const keyOnly = () => [{ label: 'k', get: async () => ({ kind: 'key' as const, key: Buffer.from('k'), source: 'k' }) }];
+
+  it('sends EXTEND_TIMEOUT_USEC= while stopping, so TimeoutStopSec does not kill the daemon between guests and closes', async () => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'k').domain('g', ['/dev/mapper/cr_a'], { acpi: false });
+    const { daemon, notes } = setup(config([volume('cr_a')], [guest('g', { shutdownTimeoutMs: 100 })], { bootWaitMs: 20 }), h, { sources: keyOnly });
+    await daemon.boot();
+    await daemon.startGuests([]);
+    await until(() => h.domains.get('g')?.state === 'running', 'guest running');
+    await daemon.stop();
+    const stopping = notes.findIndex((n) => n.STOPPING === '1');
+    expect(stopping).toBeGreaterThanOrEqual(0);
+    expect(notes.slice(stopping).some((n) => Number(n.EXTEND_TIMEOUT_USEC) >= 60_000_000)).toBe(true);
+    expect(h.mappings.has('cr_a')).toBe(false);
+  });
+
+  it('sends the ACPI request again during the timeout: a guest that missed the first one (still booting) shuts down cleanly', async () => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'k').domain('g', ['/dev/mapper/cr_a'], { acpi: false });
+    let requests = 0;
+    const virsh = {
+      ...h.virsh,
+      shutdown: async (name: string) => {
+        requests++;
+        if (requests === 2) h.domains.get(name)!.acpi = true; // booted by now: this one is heard
+        return h.virsh.shutdown(name);
+      },
+    };
+    const { daemon } = setup(config([volume('cr_a')], [guest('g', { shutdownTimeoutMs: 8_000 })], { bootWaitMs: 20 }), h, { sources: keyOnly, extra: { virsh } });
+    await daemon.boot();
+    await daemon.startGuests([]);
+    await until(() => h.domains.get('g')?.state === 'running', 'guest running');
+    await daemon.stop();
+    expect(requests).toBe(2);
+    expect(h.calls.filter((c) => c.startsWith('destroy'))).toEqual([]);
+    expect(h.domains.get('g')?.state).toBe('shut-off');
+  }, 15_000);
+});
