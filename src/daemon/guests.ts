@@ -224,8 +224,15 @@ export class GuestManager {
       if (await this.waitOff(g, g.cfg.shutdownTimeoutMs)) return void log.info('guest shut down');
       log.warn({ action: g.cfg.onTimeout }, 'guest did not shut down in time');
       if (g.cfg.onTimeout === 'managedsave' && (await this.deps.saveDirEncrypted())) {
-        await virsh.managedSave(name);
-        log.info('guest saved');
+        try {
+          await virsh.managedSave(name);
+          log.info('guest saved');
+        } catch (e) {
+          // A guest left running would keep its volume open and block the close: destroy is the fallback.
+          log.error({ err: e }, `managedsave failed (${errorMessage(e)}); destroying the guest instead`);
+          await virsh.destroy(name);
+          log.info('guest destroyed');
+        }
       } else {
         if (g.cfg.onTimeout === 'managedsave') log.error("refusing managedsave: libvirt's save directory is not on an encrypted volume and would get the guest's memory in plaintext; destroying instead (see cryptvm doctor)");
         await virsh.destroy(name);

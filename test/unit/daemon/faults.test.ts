@@ -345,3 +345,26 @@ describe('a long stop', () => {
     expect(h.domains.get('g')?.state).toBe('shut-off');
   }, 15_000);
 });
+
+describe('guests that fail', () => {
+  const keyOnly = () => [{ label: 'k', get: async () => ({ kind: 'key' as const, key: Buffer.from('k'), source: 'k' }) }];
+
+  it('a managedsave that fails falls back to destroy, says so, and the volume still closes', async () => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'k').domain('g', ['/dev/mapper/cr_a'], { acpi: false });
+    const virsh = {
+      ...h.virsh,
+      managedSave: async (name: string): Promise<'saved'> => {
+        throw new Error(`virsh managedsave ${name} failed: operation failed: domain save job: unexpectedly failed (exit code 1)`);
+      },
+    };
+    const { daemon, msgs } = setup(config([volume('cr_a')], [guest('g', { shutdownTimeoutMs: 50, onTimeout: 'managedsave' })], { bootWaitMs: 20 }), h, { sources: keyOnly, extra: { virsh, saveEncrypted: true } });
+    await daemon.boot();
+    await daemon.startGuests([]);
+    await until(() => h.domains.get('g')?.state === 'running', 'guest running');
+    await daemon.stop();
+    expect(h.domains.get('g')?.state).toBe('shut-off');
+    expect(h.calls).toContain('destroy g');
+    expect(h.mappings.has('cr_a')).toBe(false);
+    expect(msgs().some((m) => m.guest === 'g' && m.level === 50 && /^managedsave failed \(virsh managedsave g failed.*\); destroying the guest instead$/.test(m.msg))).toBe(true);
+  });
+});
