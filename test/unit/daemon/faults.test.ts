@@ -368,3 +368,33 @@ describe('guests that fail', () => {
     expect(msgs().some((m) => m.guest === 'g' && m.level === 50 && /^managedsave failed \(virsh managedsave g failed.*\); destroying the guest instead$/.test(m.msg))).toBe(true);
   });
 });
+
+describe('a guest that fails to start', () => {
+  const keyOnly = () => [{ label: 'k', get: async () => ({ kind: 'key' as const, key: Buffer.from('k'), source: 'k' }) }];
+
+  it("shows libvirt's error in status and the journal; the others start, its volumes stay open, and `guests start NAME` retries", async () => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'k').disk('/dev/vg/cr_b', 'k').domain('bad', ['/dev/mapper/cr_a']).domain('good', ['/dev/mapper/cr_b']);
+    let broken = true;
+    const virsh = {
+      ...h.virsh,
+      start: async (name: string) => {
+        if (name === 'bad' && broken) throw new Error("virsh start bad failed: error: Cannot access storage file '/var/lib/libvirt/images/bad.qcow2': No such file or directory (exit code 1)");
+        return h.virsh.start(name);
+      },
+    };
+    const { daemon, msgs } = setup(config([volume('cr_a'), volume('cr_b')], [guest('bad'), guest('good')], { bootWaitMs: 20 }), h, { sources: keyOnly, extra: { virsh } });
+    await daemon.boot();
+    await daemon.startGuests([]);
+    await until(() => h.domains.get('good')?.state === 'running' && daemon.status().guests.find((g) => g.name === 'bad')?.error !== undefined, 'good started, bad failed');
+    const bad = daemon.status().guests.find((g) => g.name === 'bad');
+    expect(bad?.error).toMatch(/Cannot access storage file/);
+    expect(bad?.state).not.toBe('running');
+    expect(msgs().some((m) => m.guest === 'bad' && m.level === 50 && /Cannot access storage file/.test(m.msg))).toBe(true);
+    expect(daemon.status().volumes.map((v) => v.state)).toEqual(['open', 'open']);
+    broken = false;
+    await daemon.startGuests(['bad']);
+    await until(() => daemon.status().guests.find((g) => g.name === 'bad')?.state === 'running', 'bad started on retry');
+    expect(h.domains.get('bad')?.state).toBe('running');
+    expect(daemon.status().guests.find((g) => g.name === 'bad')?.error).toBeUndefined();
+  });
+});
