@@ -51,6 +51,8 @@ export class Daemon implements DaemonControl {
   private listeners = new Set<(e: ChangeEvent) => void>();
   private lastStatus = '';
   private readonly stopping = new AbortController();
+  /** Aborted as the first thing a stop does: pending prompts and waiting API calls end at once. */
+  private readonly stopRequested = new AbortController();
   /** `guests start` asked before READY=1: applied right after it (libvirt may not be asked earlier). */
   private earlyWant: string[] | undefined;
   private readonly libvirt: LibvirtLink;
@@ -197,6 +199,7 @@ export class Daemon implements DaemonControl {
   }
 
   async unlock(names: string[]): Promise<UnlockTicket[]> {
+    if (this.stopRequested.signal.aborted) throw new CryptvmError('Cancelled', 'cryptvmd is stopping; run cryptvm unlock again once cryptvm.service is back');
     const targets = names.length > 0 ? names.map((n) => this.deps.volumes.mustGet(n)) : [...this.deps.volumes.records.values()].filter((r) => r.phase !== 'open');
     for (const r of targets) {
       if (r.phase === 'open') throw new CryptvmError('InvalidArgs', `volume ${r.cfg.name} is already open`, { volume: r.cfg.name });
@@ -209,6 +212,9 @@ export class Daemon implements DaemonControl {
     for (const [i, r] of targets.entries()) {
       // Until a prompt appears or the attempt ends (opened, or not); woken by change events, no polling.
       await Promise.race([this.until(() => Boolean(this.deps.askIdFor(r.cfg.name)) || r.phase === 'open', ASK_WAIT_MS), tasks[i]]);
+      if (this.stopRequested.signal.aborted) {
+        throw new CryptvmError('Cancelled', `cryptvmd is stopping: the passphrase request for ${r.cfg.name} was withdrawn; run cryptvm unlock ${r.cfg.name} again once cryptvm.service is back`, { volume: r.cfg.name });
+      }
       const askId = this.deps.askIdFor(r.cfg.name);
       if (askId) tickets.push({ volume: r.cfg.name, askId });
     }
@@ -270,17 +276,20 @@ export class Daemon implements DaemonControl {
 
   /** Resolves when cond() holds, checked at once and after every change event, or after timeoutMs. */
   private until(cond: () => boolean, timeoutMs: number): Promise<void> {
-    if (cond()) return Promise.resolve();
+    if (cond() || this.stopRequested.signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
+      const signal = this.stopRequested.signal;
       const done = () => {
         clearTimeout(timer);
         off();
+        signal.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
       const off = this.onChange(() => {
         if (cond()) done();
       });
+      signal.addEventListener('abort', done, { once: true });
     });
   }
 
@@ -294,6 +303,10 @@ export class Daemon implements DaemonControl {
   /** SIGTERM: on an explicit stop, guests first, then unmount and close; on a restart keep everything. */
   async stop(): Promise<void> {
     this.phase = 'stopping';
+    // Before anything that may take time: withdraw every password question (an agent showing it on a terminal
+    // must not keep it for a daemon that is going away) and answer `unlock` calls that wait for one.
+    this.stopRequested.abort();
+    this.deps.volumes.abortAll();
     await this.deps.notifier.notify({ STOPPING: '1', STATUS: 'stopping' });
     // Guests ignoring ACPI, one timeout after another: systemd must not SIGKILL us between guests and closes.
     await extendWhile(this.deps.notifier, this.deps.sleep, () => this.stopNow());

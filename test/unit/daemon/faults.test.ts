@@ -398,3 +398,34 @@ describe('a guest that fails to start', () => {
     expect(daemon.status().guests.find((g) => g.name === 'bad')?.error).toBeUndefined();
   });
 });
+
+describe('a stop while a passphrase is pending', () => {
+  it('withdraws the question at once (before systemd is even asked why) and answers a waiting unlock with an error', async () => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'right').disk('/dev/vg/cr_b', 'right');
+    let releaseIntent: () => void = () => {};
+    const s = setup(config([], []), h); // only for its asker and broker; the daemon under test is made below
+    // systemd slow to say whether this is a restart (a busy bus at package upgrade time).
+    const units = { activeState: async () => 'inactive', stopIntent: () => new Promise<'restart'>((r) => (releaseIntent = () => r('restart'))), jobType: async () => undefined };
+    const made = daemonOnFakeHost(config([volume('cr_a'), volume('cr_b')], [], { bootWaitMs: 20 }), h, {
+      log: createLogger({ level: 'silent' }),
+      sources: (v) => [new PromptSource(v.name === 'cr_a' ? s.broker : new PromptBroker(s.asker, { gatherMs: 60_000 }))],
+      units,
+      broker: s.broker,
+    });
+    s.asker.onChange = () => made.daemon.promptsChanged();
+    await made.daemon.boot();
+    await until(() => s.asker.open.length === 1, 'cr_a asked');
+    // cr_b's question is not up yet (its broker gathers for a minute): `cryptvm unlock cr_b` waits for it.
+    const waiting = made.daemon.unlock(['cr_b']).then(
+      () => 'returned',
+      (e: Error) => e.message,
+    );
+    await delay(20);
+    const stopped = made.daemon.stop();
+    await until(() => s.asker.open.length === 0, 'the question withdrawn while systemd has not answered yet');
+    expect(await waiting).toMatch(/^cryptvmd is stopping: the passphrase request for cr_b was withdrawn; run cryptvm unlock cr_b again/);
+    await expect(made.daemon.unlock(['cr_a'])).rejects.toThrow(/cryptvmd is stopping/);
+    releaseIntent();
+    await stopped;
+  });
+});
