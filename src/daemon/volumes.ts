@@ -19,7 +19,7 @@ export interface VolumeDeps {
   cryptsetup: Pick<Cryptsetup, 'isLuks' | 'luksUuid' | 'metadata' | 'unlockCost' | 'open' | 'openDetailed' | 'close'>;
   /** Remembered keyslots per (volume, source): one PBKDF run instead of one per slot. */
   hints?: KeyslotHints;
-  dm: Pick<DeviceMapper, 'findMapping' | 'isMappingOf' | 'holders'>;
+  dm: Pick<DeviceMapper, 'findMapping' | 'isMappingOf' | 'holders' | 'holdersOfDevice'>;
   devices: Pick<Devices, 'waitFor' | 'linkPath'>;
   mounts: Pick<Mounts, 'isMounted' | 'mount' | 'unmount' | 'usersOf'>;
   /** Key sources for a volume (forcePrompt: `cryptvm unlock` adds a prompt when the chain has none). */
@@ -156,9 +156,23 @@ export class VolumeManager {
       this.set(r, { phase: 'open' });
     } catch (e) {
       if (signal.aborted) return await this.reconcile(r);
-      this.set(r, { phase: 'failed', error: errorMessage(e) });
-      log.error({ err: e }, errorMessage(e));
+      const err = await this.explainInUse(r, e);
+      this.set(r, { phase: 'failed', error: errorMessage(err) });
+      log.error({ err }, errorMessage(err));
     }
+  }
+
+  /** cryptsetup's "Cannot use device /dev/dm-4 which is in use": name the configured device and its holder. */
+  private async explainInUse(r: VolumeRecord, e: unknown): Promise<unknown> {
+    if (!(e instanceof CryptvmError) || e.code !== 'MappingConflict' || !/in use/i.test(e.message) || !r.device) return e;
+    const { cfg } = r;
+    const holders = await this.deps.dm.holdersOfDevice(r.device).catch(() => [] as string[]);
+    const dev = r.device === cfg.device ? cfg.device : `${cfg.device} (${r.device})`;
+    const mapping = holders.map((h) => /^mapping (\S+)/.exec(h)?.[1]).find(Boolean);
+    const fix = mapping
+      ? `it is open under another name: close that mapping (cryptsetup close ${mapping}) when nothing uses it, or rename this volume to ${mapping} in the config`
+      : 'something else holds it (a mount, md, LVM or a process): see lsblk and fuser -v';
+    return new CryptvmError('MappingConflict', `volume ${cfg.name}: cannot open ${dev}: it is in use${holders.length ? ` by ${holders.join(', ')}` : ''} — ${fix}`, { volume: cfg.name, cause: e });
   }
 
   /** Device present, LUKS, right UUID; adopts an existing mapping. False when done (adopted) or failed. */

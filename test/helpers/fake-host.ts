@@ -5,6 +5,7 @@
 import type { DomainEvent, DomainState, EventsExit, EventsOptions } from '../../src/adapters/virsh.js';
 import type { LuksMetadata } from '../../src/adapters/cryptsetup.js';
 import { expectedDmUuid, isMappingOf } from '../../src/adapters/dm.js';
+import { CryptvmError } from '../../src/errors.js';
 
 export interface FakeDisk {
   luksUuid: string;
@@ -81,6 +82,11 @@ export class FakeHost {
       const d = this.disks.get(device);
       if (!d) throw new Error(`unexpected open of unknown device ${device}`);
       if (this.mappings.has(name)) throw new Error(`open of ${name} while the mapping exists (cryptsetup exit 5)`);
+      const holder = [...this.mappings].find(([, m]) => m.device === device)?.[0];
+      if (holder) {
+        // What cryptsetup prints, naming the kernel's dm node rather than the configured path.
+        throw new CryptvmError('MappingConflict', `volume ${name}: cryptsetup open /dev/dm-4 as ${name} failed: Cannot use device /dev/dm-4 which is in use (already mapped or mounted). — the device is already mapped or mounted under another name (lsblk)`, { volume: name });
+      }
       if (key.toString() !== d.passphrase) return 'bad-passphrase' as const;
       this.log(`open ${name}`);
       this.mappings.set(name, { device, uuid: expectedDmUuid(d.luksUuid, name) });
@@ -112,6 +118,7 @@ export class FakeHost {
     },
     isMappingOf,
     holders: async (name: string) => (this.held(name) ? ['qemu-system-x86 (pid 4242)'] : []),
+    holdersOfDevice: async (device: string) => [...this.mappings].filter(([, m]) => m.device === device).map(([n]) => `mapping ${n} (dm-5)`),
   };
 
   readonly devices = {

@@ -79,3 +79,14 @@ describe('DeviceMapper (fake sysfs)', () => {
     await expect(dm(r).openCount('x')).rejects.toMatchObject({ code: 'Failed', exitCode: 1, command: 'dmsetup info -c --noheadings -o open x' });
   });
 });
+
+describe('holdersOfDevice', () => {
+  it('names the mapping stacked on a configured device path (symlink resolved), and nothing for a free one', async () => {
+    await put('dev/sdb1', '');
+    await link('dev/vg/tang', '../sdb1');
+    await link('sys/class/block/sdb1/holders/dm-0', '../../../../block/dm-0');
+    await put('dev/sdc1', '');
+    expect(await dm().holdersOfDevice('/dev/vg/tang')).toEqual(['mapping cr_a (dm-0)']);
+    expect(await dm().holdersOfDevice('/dev/sdc1')).toEqual([]);
+  });
+});

@@ -429,3 +429,16 @@ describe('a stop while a passphrase is pending', () => {
     await stopped;
   });
 });
+
+describe('errors that name the right thing', () => {
+  it('a device already mapped under another name: the error names the configured device and the mapping holding it', async () => {
+    const h = new FakeHost().disk('/dev/vg/tang', 'k');
+    h.mappings.set('cr_old', { device: '/dev/vg/tang', uuid: 'CRYPT-LUKS2-x-cr_old' });
+    const keyOnly = () => [{ label: 'k', get: async () => ({ kind: 'key' as const, key: Buffer.from('k'), source: 'k' }) }];
+    const { daemon } = setup(config([volume('cr_tang', { device: '/dev/vg/tang' })], [], { bootWaitMs: 20 }), h, { sources: keyOnly });
+    await daemon.boot();
+    const v = daemon.status().volumes[0];
+    expect(v?.state).toBe('failed');
+    expect(v?.error).toBe('volume cr_tang: cannot open /dev/vg/tang: it is in use by mapping cr_old (dm-5) — it is open under another name: close that mapping (cryptsetup close cr_old) when nothing uses it, or rename this volume to cr_old in the config');
+  });
+});
