@@ -8,6 +8,8 @@ import { onEncryptedStorage } from '../../adapters/blockdev.js';
 import { QEMU_SAVE_DIR } from '../../adapters/virsh.js';
 import { certificateFindings } from '../certificates.js';
 import { parseTimespanMs, worstStopMs } from '../stop-budget.js';
+import { deviceFindings } from '../device-findings.js';
+import { Devices } from '../../adapters/devices.js';
 
 export interface Finding {
   /** 'problem' will bite (exit 1); 'note' is worth knowing. */
@@ -91,7 +93,7 @@ async function unitFindings(ctx: CliContext): Promise<Finding[]> {
   return out;
 }
 
-export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', saveDir = QEMU_SAVE_DIR): Promise<Finding[]> {
+export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', saveDir = QEMU_SAVE_DIR, devices = new Devices()): Promise<Finding[]> {
   const out: Finding[] = [];
   try {
     const { config, warnings } = loadConfig(ctx.configPath);
@@ -100,6 +102,7 @@ export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', save
     out.push(...(await saveFindings(config, saveDir)));
     out.push(...certificateFindings(config.keyServer));
     out.push(...(await stopBudgetFindings(ctx, config)));
+    out.push(...(await deviceFindings(config, devices)));
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     out.push(...e.problems.map((p) => ({ level: p.severity === 'error' ? ('problem' as const) : ('note' as const), what: `${p.file}:${p.line}: ${p.key}: ${p.message}`, fix: p.fix })));
