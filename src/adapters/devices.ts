@@ -1,6 +1,6 @@
 // Resolves a volume's `device` spec (a /dev path, UUID=, PARTUUID=, LABEL=, PARTLABEL=) through udev's
 // /dev/disk/by-* links, and waits for it to appear at boot. No programs are run.
-import { realpath } from 'node:fs/promises';
+import { open, realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CryptvmError } from '../errors.js';
 import { formatDuration } from '../config/duration.js';
@@ -37,6 +37,20 @@ export class Devices {
     }
     if (spec.startsWith('/dev/')) return join(this.dev, spec.slice('/dev/'.length));
     throw new CryptvmError('InvalidArgs', `device ${spec}: not a /dev path, UUID=, PARTUUID=, LABEL= or PARTLABEL= — fix the device setting`);
+  }
+
+  /** Reads the first 4 KiB (where a LUKS header starts): undefined when that works, else the errno code ('EIO'). */
+  async readError(path: string): Promise<string | undefined> {
+    let fh;
+    try {
+      fh = await open(path, 'r');
+      await fh.read(Buffer.alloc(4096), 0, 4096, 0);
+      return undefined;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code ?? 'EIO';
+    } finally {
+      await fh?.close().catch(() => undefined);
+    }
   }
 
   /** The real device path, or undefined while it is absent. */

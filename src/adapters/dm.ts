@@ -103,6 +103,28 @@ export class DeviceMapper {
   }
 
   /**
+   * What the kernel has for a mapping (sysfs): a live table (a size), suspended or not, and the block devices
+   * it sits on (slaves: 'dm-3', 'sdb1'). A dm-crypt device without a table is half-made: a cryptsetup killed
+   * between creating the device and loading its table.
+   */
+  async mappingState(m: Mapping): Promise<{ hasTable: boolean; suspended: boolean; slaves: string[] }> {
+    const dir = join(this.sys, 'block', m.dmName);
+    const size = Number((await read(join(dir, 'size'))) ?? '0');
+    const suspended = (await read(join(dir, 'dm', 'suspended'))) === '1';
+    return { hasTable: size > 0, suspended, slaves: await list(join(dir, 'slaves')) };
+  }
+
+  /** `dmsetup remove NAME`: only for a half-made mapping (no table: it holds no data and no key). */
+  async removeHalfMade(name: string): Promise<void> {
+    if (!this.runner) throw new Error('DeviceMapper.removeHalfMade needs a Runner');
+    const r = await this.runner.run('dmsetup', ['remove', '--', name], { timeoutMs: 30_000 });
+    if (r.exitCode !== 0) {
+      const line = r.stderr.split('\n').find((l) => l.trim()) ?? `exit code ${r.exitCode}`;
+      throw new CryptvmError('Failed', `volume ${name}: dmsetup remove of the half-made mapping failed: ${line} — remove it by hand (dmsetup remove ${name})`, { volume: name, command: r.command, exitCode: r.exitCode, cause: r });
+    }
+  }
+
+  /**
    * Mappings (or md arrays, …) stacked on a block device, e.g. ['mapping cr_old (dm-5)']: who holds a device
    * that cryptsetup says is in use. Empty when nothing is stacked (a mount or a process may still hold it).
    */

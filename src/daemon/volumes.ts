@@ -12,6 +12,7 @@ import type { KeySource } from '../keys/types.js';
 import { unlockWithChain } from '../keys/chain.js';
 import { tryWithHint, type KeyslotHints } from '../keys/hints.js';
 import { Semaphore } from './semaphore.js';
+import { adoptable, explainInUse } from './adoption.js';
 import { monotonicNow } from '../clock.js';
 import { newRecord, type VolumeRecord } from './volume-state.js';
 
@@ -19,8 +20,8 @@ export interface VolumeDeps {
   cryptsetup: Pick<Cryptsetup, 'isLuks' | 'luksUuid' | 'metadata' | 'unlockCost' | 'open' | 'openDetailed' | 'close'>;
   /** Remembered keyslots per (volume, source): one PBKDF run instead of one per slot. */
   hints?: KeyslotHints;
-  dm: Pick<DeviceMapper, 'findMapping' | 'isMappingOf' | 'holders' | 'holdersOfDevice'>;
-  devices: Pick<Devices, 'waitFor' | 'linkPath'>;
+  dm: Pick<DeviceMapper, 'findMapping' | 'isMappingOf' | 'holders' | 'holdersOfDevice' | 'mappingState' | 'removeHalfMade'>;
+  devices: Pick<Devices, 'waitFor' | 'linkPath'> & Partial<Pick<Devices, 'readError'>>;
   mounts: Pick<Mounts, 'isMounted' | 'mount' | 'unmount' | 'usersOf'>;
   /** Key sources for a volume (forcePrompt: `cryptvm unlock` adds a prompt when the chain has none). */
   sources(volume: VolumeConfig, forcePrompt: boolean): KeySource[];
@@ -114,7 +115,7 @@ export class VolumeManager {
     else this.set(r, { phase: 'locked', mounted: false, keySource: undefined, error });
   }
 
-  private async run(r: VolumeRecord, forcePrompt: boolean, signal: AbortSignal): Promise<void> {
+  private async run(r: VolumeRecord, forcePrompt: boolean, signal: AbortSignal, alone = false): Promise<void> {
     const log = this.deps.log.child({ volume: r.cfg.name });
     try {
       if (!(await this.prepare(r, signal))) return;
@@ -124,6 +125,8 @@ export class VolumeManager {
       const cfg = r.cfg;
       const opts = { header: cfg.header, discard: cfg.discard, readonly: cfg.readonly, signal, volume: cfg.name };
       const hints = this.deps.hints;
+      // After a cryptsetup was SIGKILLed (the OOM killer, mostly), the retry runs with no other PBKDF beside it.
+      const gate = <T>(fn: () => Promise<T>): Promise<T> => (alone ? this.pbkdf.useAlone(fn) : this.pbkdf.use(fn));
       const result = await unlockWithChain(
         {
           volume: cfg,
@@ -132,11 +135,11 @@ export class VolumeManager {
           guests: this.deps.guestsOf(cfg.name),
           signal,
           credentialsDir: process.env.CREDENTIALS_DIRECTORY,
-          runExclusive: (fn) => this.pbkdf.use(fn),
+          runExclusive: (fn) => gate(fn),
         },
         this.deps.sources(cfg, forcePrompt),
         (key, source, bound) =>
-          this.pbkdf.use(async () =>
+          gate(async () =>
             hints
               ? (await tryWithHint(hints, cfg.name, source, (keySlot) => cryptsetup.openDetailed(device, cfg.name, key, { ...opts, keySlot }), log, bound)).result
               : cryptsetup.open(device, cfg.name, key, opts),
@@ -156,23 +159,14 @@ export class VolumeManager {
       this.set(r, { phase: 'open' });
     } catch (e) {
       if (signal.aborted) return await this.reconcile(r);
-      const err = await this.explainInUse(r, e);
+      if (!alone && /\bkilled by SIGKILL\b/.test(errorMessage(e))) {
+        log.error({ err: e }, `${errorMessage(e)} — probably the OOM killer (see the kernel log): trying once more with no other unlock running`);
+        return await this.run(r, forcePrompt, signal, true);
+      }
+      const err = await explainInUse(this.deps, r, e);
       this.set(r, { phase: 'failed', error: errorMessage(err) });
       log.error({ err }, errorMessage(err));
     }
-  }
-
-  /** cryptsetup's "Cannot use device /dev/dm-4 which is in use": name the configured device and its holder. */
-  private async explainInUse(r: VolumeRecord, e: unknown): Promise<unknown> {
-    if (!(e instanceof CryptvmError) || e.code !== 'MappingConflict' || !/in use/i.test(e.message) || !r.device) return e;
-    const { cfg } = r;
-    const holders = await this.deps.dm.holdersOfDevice(r.device).catch(() => [] as string[]);
-    const dev = r.device === cfg.device ? cfg.device : `${cfg.device} (${r.device})`;
-    const mapping = holders.map((h) => /^mapping (\S+)/.exec(h)?.[1]).find(Boolean);
-    const fix = mapping
-      ? `it is open under another name: close that mapping (cryptsetup close ${mapping}) when nothing uses it, or rename this volume to ${mapping} in the config`
-      : 'something else holds it (a mount, md, LVM or a process): see lsblk and fuser -v';
-    return new CryptvmError('MappingConflict', `volume ${cfg.name}: cannot open ${dev}: it is in use${holders.length ? ` by ${holders.join(', ')}` : ''} — ${fix}`, { volume: cfg.name, cause: e });
   }
 
   /** Device present, LUKS, right UUID; adopts an existing mapping. False when done (adopted) or failed. */
@@ -184,7 +178,8 @@ export class VolumeManager {
       r.device = await this.deps.devices.waitFor(cfg.device, cfg.deviceTimeoutMs, signal, cfg.name);
     }
     const device = r.device;
-    const existing = await this.deps.dm.findMapping(cfg.name);
+    let existing = await this.deps.dm.findMapping(cfg.name);
+    if (existing && !(await adoptable(this.deps, r, existing, device))) existing = null;
     if (existing) {
       const uuid = await this.deps.cryptsetup.luksUuid(device, cfg.header);
       // The dm UUID (CRYPT-LUKS2-<uuid>-<name>) proves the mapping is this device opened under this name.
@@ -203,6 +198,11 @@ export class VolumeManager {
       return false;
     }
     if (!(await this.deps.cryptsetup.isLuks(device, cfg.header))) {
+      // An unreadable disk makes isLuks fail just like a blank one: tell them apart.
+      const io = await this.deps.devices.readError?.(cfg.header ?? device);
+      if (io && io !== 'ENOENT') {
+        throw new CryptvmError('Failed', `volume ${cfg.name}: cannot read the LUKS header on ${cfg.header ?? cfg.device} (${cfg.header ?? device}): ${io === 'EIO' ? 'I/O error (EIO)' : io} — the disk or its path is failing: check dmesg and smartctl; the header itself may be fine`, { volume: cfg.name });
+      }
       throw new CryptvmError('NotLuks', `volume ${cfg.name}: ${device} is not a LUKS device (or its header cannot be read); check device = "${cfg.device}"`, { volume: cfg.name });
     }
     if (cfg.uuid) {

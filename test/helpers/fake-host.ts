@@ -24,7 +24,8 @@ export interface FakeDomain {
 export class FakeHost {
   readonly calls: string[] = [];
   readonly disks = new Map<string, FakeDisk>();
-  readonly mappings = new Map<string, { device: string; uuid: string }>();
+  /** noTable: half-made (a cryptsetup killed mid-open); device: the block device it sits on. */
+  readonly mappings = new Map<string, { device: string; uuid: string; suspended?: boolean; noTable?: boolean }>();
   readonly mounts = new Map<string, string>();
   readonly domains = new Map<string, FakeDomain>();
   libvirtAllowed = false;
@@ -118,6 +119,16 @@ export class FakeHost {
     },
     isMappingOf,
     holders: async (name: string) => (this.held(name) ? ['qemu-system-x86 (pid 4242)'] : []),
+    mappingState: async (m: { name: string }) => {
+      const x = this.mappings.get(m.name);
+      if (!x) throw new Error(`unexpected mappingState of ${m.name}, which does not exist`);
+      return { hasTable: !x.noTable, suspended: Boolean(x.suspended), slaves: [x.device.split('/').pop() as string] };
+    },
+    removeHalfMade: async (name: string) => {
+      if (!this.mappings.get(name)?.noTable) throw new Error(`removeHalfMade of ${name}, which is not half-made`);
+      this.log(`dmsetup remove ${name}`);
+      this.mappings.delete(name);
+    },
     holdersOfDevice: async (device: string) => [...this.mappings].filter(([, m]) => m.device === device).map(([n]) => `mapping ${n} (dm-5)`),
   };
 

@@ -7,6 +7,7 @@ import type { StopIntent } from '../../../src/adapters/systemd.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { PromptBroker } from '../../../src/keys/broker.js';
 import { PromptSource } from '../../../src/keys/prompt.js';
+import { expectedDmUuid } from '../../../src/adapters/dm.js';
 import { FakeHost } from '../../helpers/fake-host.js';
 import { FakeAsker } from '../../helpers/fake-asker.js';
 import { daemonOnFakeHost, type FakeDaemonOptions } from '../../helpers/fake-daemon.js';
@@ -440,5 +441,70 @@ describe('errors that name the right thing', () => {
     const v = daemon.status().volumes[0];
     expect(v?.state).toBe('failed');
     expect(v?.error).toBe('volume cr_tang: cannot open /dev/vg/tang: it is in use by mapping cr_old (dm-5) — it is open under another name: close that mapping (cryptsetup close cr_old) when nothing uses it, or rename this volume to cr_old in the config');
+  });
+});
+
+describe('half-made or foreign state at adoption', () => {
+  const keyOnly = () => [{ label: 'k', get: async () => ({ kind: 'key' as const, key: Buffer.from('k'), source: 'k' }) }];
+  const luks = '0000aaaa-0000-4000-8000-000000000000';
+
+  it('a half-made mapping (no table: cryptsetup killed mid-open) is removed and the volume opened again, not adopted', async () => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'k', luks);
+    h.mappings.set('cr_a', { device: '/dev/vg/cr_a', uuid: expectedDmUuid(luks, 'cr_a'), noTable: true });
+    const { daemon, msgs } = setup(config([volume('cr_a')], [], { bootWaitMs: 20 }), h, { sources: keyOnly });
+    await daemon.boot();
+    expect(daemon.status().volumes[0]).toMatchObject({ state: 'open', keySource: 'k' });
+    expect(h.calls).toEqual(['dmsetup remove cr_a', 'open cr_a']);
+    expect(h.mappings.get('cr_a')?.noTable).toBeUndefined();
+    expect(msgs().some((m) => /half-made/.test(m.msg))).toBe(true);
+  });
+
+  it('a suspended mapping is not adopted: the volume fails with what to do', async () => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'k', luks);
+    h.mappings.set('cr_a', { device: '/dev/vg/cr_a', uuid: expectedDmUuid(luks, 'cr_a'), suspended: true });
+    const { daemon } = setup(config([volume('cr_a')], [], { bootWaitMs: 20 }), h, { sources: keyOnly });
+    await daemon.boot();
+    expect(daemon.status().volumes[0]?.state).toBe('failed');
+    expect(daemon.status().volumes[0]?.error).toMatch(/^volume cr_a: \/dev\/mapper\/cr_a is suspended .*resume it \(dmsetup resume cr_a\) or close it/);
+    expect(h.calls).toEqual([]);
+  });
+
+  it('a mapping with the right LUKS UUID on another block device (a cloned disk) is not adopted', async () => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'k', luks).disk('/dev/vg/clone', 'k', luks);
+    h.mappings.set('cr_a', { device: '/dev/vg/clone', uuid: expectedDmUuid(luks, 'cr_a') });
+    const { daemon } = setup(config([volume('cr_a')], [], { bootWaitMs: 20 }), h, { sources: keyOnly });
+    await daemon.boot();
+    expect(daemon.status().volumes[0]?.state).toBe('failed');
+    expect(daemon.status().volumes[0]?.error).toMatch(/^volume cr_a: \/dev\/mapper\/cr_a has this volume's LUKS UUID but sits on \/dev\/clone, not on \/dev\/vg\/cr_a/);
+  });
+
+  it('a header that cannot be read (EIO) is reported as an I/O error, not as "not LUKS"', async () => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'k');
+    Object.assign(h.devices, { readError: async () => 'EIO' });
+    const cryptsetup = { ...h.cryptsetup, isLuks: async () => false };
+    const { daemon } = setup(config([volume('cr_a')], [], { bootWaitMs: 20 }), h, { sources: keyOnly, extra: { cryptsetup } });
+    await daemon.boot();
+    expect(daemon.status().volumes[0]?.error).toMatch(/^volume cr_a: cannot read the LUKS header on \/dev\/vg\/cr_a .*I\/O error \(EIO\)/);
+    expect(daemon.status().volumes[0]?.error).not.toMatch(/not a LUKS device/);
+  });
+
+  it('a cryptsetup killed by SIGKILL (the OOM killer) is reported as such and retried once, alone', async () => {
+    const h = new FakeHost().disk('/dev/vg/cr_a', 'k').disk('/dev/vg/cr_b', 'k');
+    let firstOfA = true; // cr_a is killed once, cr_b every time
+    const cryptsetup = {
+      ...h.cryptsetup,
+      open: async (d: string, n: string, k: Buffer) => {
+        if (n === 'cr_a' && firstOfA && !(firstOfA = false)) throw new Error(`volume ${n}: cryptsetup open ${d} as ${n}: cryptsetup open was killed by SIGKILL`);
+        if (n === 'cr_b') throw new Error(`volume ${n}: cryptsetup open ${d} as ${n}: cryptsetup open was killed by SIGKILL`);
+        return h.cryptsetup.open(d, n, k);
+      },
+    };
+    const { daemon, msgs } = setup(config([volume('cr_a'), volume('cr_b')], [], { bootWaitMs: 2_000 }), h, { sources: keyOnly, extra: { cryptsetup } });
+    await daemon.boot();
+    expect(daemon.status().volumes[0]?.state).toBe('open');
+    // Killed again on its retry: it fails, once, with the kill in its error.
+    expect(daemon.status().volumes[1]?.state).toBe('failed');
+    expect(daemon.status().volumes[1]?.error).toMatch(/killed by SIGKILL/);
+    expect(msgs().filter((m) => /probably the OOM killer/.test(m.msg)).map((m) => m.volume)).toEqual(['cr_a', 'cr_b']);
   });
 });
