@@ -16,8 +16,9 @@ import type { VolumeManager } from './volumes.js';
 import { guestStatus, observed as observedGuest } from './guest-state.js';
 import { toStatus } from './volume-state.js';
 import { LibvirtLink } from './libvirt-link.js';
-import { decideStop } from './stop-intent.js';
+import { decideStop, libvirtActive } from './stop-intent.js';
 import { extendWhile } from './keepalive.js';
+import { until } from './until.js';
 
 export interface DaemonDeps {
   log: Logger;
@@ -274,23 +275,9 @@ export class Daemon implements DaemonControl {
     }
   }
 
-  /** Resolves when cond() holds, checked at once and after every change event, or after timeoutMs. */
+  /** Resolves when cond() holds (checked at each change event), after timeoutMs, or when a stop begins. */
   private until(cond: () => boolean, timeoutMs: number): Promise<void> {
-    if (cond() || this.stopRequested.signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const signal = this.stopRequested.signal;
-      const done = () => {
-        clearTimeout(timer);
-        off();
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      const off = this.onChange(() => {
-        if (cond()) done();
-      });
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return until(cond, timeoutMs, (l) => this.onChange(l), this.stopRequested.signal);
   }
 
   onChange(listener: (event: ChangeEvent) => void): () => void {
@@ -322,7 +309,7 @@ export class Daemon implements DaemonControl {
       return;
     }
     this.deps.log.info({ why }, `stopping guests, then closing volumes (${why})`);
-    const libvirtUp = await this.libvirtActive();
+    const libvirtUp = await libvirtActive(this.deps.units, this.deps.log);
     if (libvirtUp) {
       await this.goLive().catch((e: unknown) => this.deps.log.error({ err: e }, errorMessage(e)));
       await this.deps.guests.stop([]).catch((e: unknown) => this.deps.log.error({ err: e }, errorMessage(e)));
@@ -337,18 +324,5 @@ export class Daemon implements DaemonControl {
     await Promise.all(
       plan.close.map((v) => this.deps.volumes.close(v, CLOSE_TIMEOUT_MS).catch((e: unknown) => this.deps.log.error({ volume: v, err: e }, errorMessage(e)))),
     );
-  }
-
-  private async libvirtActive(): Promise<boolean> {
-    const units = this.deps.units;
-    if (!units) return false;
-    for (const u of ['libvirtd.service', 'virtqemud.service']) {
-      const s = await units.activeState(u).catch((e: unknown) => {
-        this.deps.log.warn({ unit: u, err: errorMessage(e) }, `cannot ask systemd whether ${u} is active: ${errorMessage(e)}`);
-        return 'unknown';
-      });
-      if (s === 'active' || s === 'reloading') return true;
-    }
-    return false;
   }
 }

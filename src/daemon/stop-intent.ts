@@ -44,3 +44,16 @@ export async function decideStop(deps: StopIntentDeps): Promise<StopDecision> {
     return { intent: 'keep', why: `${jobWhy}, and systemd cannot say whether the system is shutting down: treated as a restart` };
   }
 }
+
+/** Whether libvirt's daemon runs (guests can be stopped through it); a unit that cannot be asked is logged. */
+export async function libvirtActive(units: { activeState(unit: string): Promise<string> } | undefined, log: Logger): Promise<boolean> {
+  if (!units) return false;
+  for (const u of ['libvirtd.service', 'virtqemud.service']) {
+    const s = await units.activeState(u).catch((e: unknown) => {
+      log.warn({ unit: u, err: errorMessage(e) }, `cannot ask systemd whether ${u} is active: ${errorMessage(e)}`);
+      return 'unknown';
+    });
+    if (s === 'active' || s === 'reloading') return true;
+  }
+  return false;
+}
