@@ -5,7 +5,7 @@
 //    "waiting for libvirt"; libvirtd started a minute later → web starts with no admin action.
 // 3. At the console: Enter on an empty line is asked again; three wrong answers end `cryptvm unlock`, and a
 //    fourth `cryptvm unlock` asks again and opens the volume.
-// 4. 20 × kill -9 of cryptsetup or of the daemon at random moments of an open of cr_data: afterwards every
+// 4. 20 × kill -9 of cryptsetup or of the daemon at random moments of an open of cr_tpm: afterwards every
 //    volume is open and adopted, none duplicated, suspended or half-made (a dm-crypt device without a table).
 import { LAB_VOLUMES, PASSPHRASE } from '../prepare.mjs';
 import { waitGuests, running } from '../boot.mjs';
@@ -76,11 +76,12 @@ async function prompts(t, con, res) {
   t.check('h: imap starts by itself after that unlock', running(after.out, 'imap'), oneLine(after.out));
 }
 
-// One round: lock cr_data (web stopped with it), reopen it through a reload, and kill -9 cryptsetup (even
-// rounds) or the daemon (odd rounds) after a random 0–1.9 s; then wait until the daemon is active again.
+// One round: lock cr_tpm (no guest uses it), reopen it through a reload (its TPM2 token: cryptsetup runs the
+// keyslot's PBKDF), and kill -9 cryptsetup (even rounds) or the daemon (odd rounds; KillMode=mixed then also
+// ends its cryptsetup) after a random 0–1.9 s; then wait until the daemon is active again.
 const KILL_LOOP = `
 for i in $(seq 20); do
-  cryptvm lock cr_data --stop-guests >/dev/null 2>&1
+  cryptvm lock cr_tpm >/dev/null 2>&1
   systemctl reload cryptvm >/dev/null 2>&1 &
   sleep "$((RANDOM % 2)).$((RANDOM % 10))"
   if [ $((i % 2)) = 0 ]; then
