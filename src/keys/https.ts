@@ -65,7 +65,7 @@ export class HttpsSource implements KeySource {
     const deadline = monotonicNow() + ctx.volume.networkTimeoutMs;
     const backoff = new Backoff(deadline, this.deps.initialBackoffMs ?? 500, this.deps.maxBackoffMs ?? 5000);
     for (let attempt = 1; ; attempt++) {
-      const left = deadline - monotonicNow();
+      const left = Math.round(deadline - monotonicNow());
       let why: string;
       try {
         const reply = await this.once(ctx, c, Math.max(1, Math.min(this.server.timeoutMs, left)));

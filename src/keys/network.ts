@@ -17,7 +17,7 @@ export class Backoff {
   }
 
   remaining(): number {
-    return Math.max(0, this.deadline - this.now());
+    return Math.max(0, Math.round(this.deadline - this.now()));
   }
 
   /** The delay before the next try; 0 when the deadline has passed (stop). */
