@@ -87,7 +87,7 @@ for i in $(seq 20); do
   if [ $((i % 2)) = 0 ]; then
     for p in $(pgrep -x cryptsetup); do kill -9 "$p" && echo "round $i: killed cryptsetup $p"; done
   else
-    p=$(systemctl show -p MainPID --value cryptvm); kill -9 "$p" && echo "round $i: killed cryptvmd $p"
+    p=$(systemctl show -p MainPID --value cryptvm); [ "\${p:-0}" -gt 0 ] && kill -9 "$p" && echo "round $i: killed cryptvmd $p"
   fi
   wait
   for j in $(seq 60); do systemctl is-active -q cryptvm && break; sleep 1; done
