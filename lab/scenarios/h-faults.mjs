@@ -1,10 +1,10 @@
 // Scenario h (issue 11): faults real hosts have, on boot 2 after f (every volume open, guests running).
 // 1. One guest's persistent XML is garbage across `systemctl restart cryptvm`: every volume adopted, READY,
 //    the guests untouched, the broken file named in the journal.
-// 2. libvirtd (and its sockets) stopped across a daemon restart while web waits for cr_data: status says
-//    "waiting for libvirt"; libvirtd started a minute later → web starts with no admin action.
-// 3. At the console: Enter on an empty line is asked again; three wrong answers end `cryptvm unlock`, and a
+// 2. At the console: Enter on an empty line is asked again; three wrong answers end `cryptvm unlock`, and a
 //    fourth `cryptvm unlock` asks again and opens the volume.
+// 3. libvirtd (and its sockets) stopped across a daemon restart while web waits for cr_data: status says
+//    "waiting for libvirt"; libvirtd started a minute later → web starts with no admin action.
 // 4. 20 × kill -9 of cryptsetup or of the daemon at random moments of an open of cr_tpm: afterwards every
 //    volume is open and adopted, none duplicated, suspended or half-made (a dm-crypt device without a table).
 import { LAB_VOLUMES, PASSPHRASE } from '../prepare.mjs';
@@ -114,7 +114,9 @@ async function killLoop(t, res) {
 
 export async function scenarioFaults(t, { con, res }) {
   await brokenXml(t, res).catch((e) => t.fail(['h: broken XML'], e));
-  await libvirtDown(t, res).catch((e) => t.fail(['h: libvirt down'], e));
+  // Prompts before libvirtd is restarted under the running guests: in the first lab run, the lock right after
+  // that restart failed with "failed to get domain 'imap'" (not understood yet), which took the prompt checks down.
   await prompts(t, con, res).catch((e) => t.fail(['h: prompts'], e));
+  await libvirtDown(t, res).catch((e) => t.fail(['h: libvirt down'], e));
   await killLoop(t, res).catch((e) => t.fail(['h: kill loop'], e));
 }
