@@ -77,16 +77,20 @@ async function prompts(t, con, res) {
 }
 
 // One round: lock cr_tpm (no guest uses it), reopen it through a reload (its TPM2 token: cryptsetup runs the
-// keyslot's PBKDF), and kill -9 cryptsetup (even rounds) or the daemon (odd rounds; KillMode=mixed then also
-// ends its cryptsetup) after a random 0–1.9 s; then wait until the daemon is active again.
+// keyslot's PBKDF), and kill -9 cryptsetup as soon as it runs plus 0–90 ms (even rounds; in the first lab run a
+// fixed random sleep never caught it) or the daemon after a random 0–1.9 s (odd rounds; KillMode=mixed then
+// also ends its cryptsetup); then wait until the daemon is active again.
 const KILL_LOOP = `
 for i in $(seq 20); do
   cryptvm lock cr_tpm >/dev/null 2>&1
   systemctl reload cryptvm >/dev/null 2>&1 &
-  sleep "$((RANDOM % 2)).$((RANDOM % 10))"
   if [ $((i % 2)) = 0 ]; then
+    # cryptsetup runs for well under a second here: catch it, then kill it at a random point of its run.
+    for k in $(seq 100); do pgrep -x cryptsetup >/dev/null && break; sleep 0.02; done
+    sleep "0.0$((RANDOM % 10))"
     for p in $(pgrep -x cryptsetup); do kill -9 "$p" && echo "round $i: killed cryptsetup $p"; done
   else
+    sleep "$((RANDOM % 2)).$((RANDOM % 10))"
     p=$(systemctl show -p MainPID --value cryptvm); [ "\${p:-0}" -gt 0 ] && kill -9 "$p" && echo "round $i: killed cryptvmd $p"
   fi
   wait
