@@ -4,7 +4,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Config, VolumeConfig } from '../../src/config/types.js';
 import { Daemon } from '../../src/daemon/daemon.js';
-import { GuestManager } from '../../src/daemon/guests.js';
+import { GuestManager, type GuestDeps } from '../../src/daemon/guests.js';
 import { VolumeManager, type VolumeDeps } from '../../src/daemon/volumes.js';
 import type { RuntimeWantedStore } from '../../src/daemon/wanted-store.js';
 import type { Clock } from '../../src/clock.js';
@@ -37,6 +37,8 @@ export interface FakeDaemonOptions {
   clock?: Clock;
   /** Where guests' persistent XML is read before READY (default: nowhere). */
   xmlDir?: string;
+  /** GuestManager's shutdown-outcome hook (metrics). */
+  stopped?: GuestDeps['stopped'];
 }
 
 const realSleep = (ms: number, signal?: AbortSignal): Promise<void> => delay(ms, undefined, { signal });
@@ -69,6 +71,7 @@ export function daemonOnFakeHost(cfg: Config, host: FakeHost, o: FakeDaemonOptio
     xmlDir: o.xmlDir ?? '/nonexistent',
     saveDirEncrypted: async () => o.saveEncrypted ?? false,
     wanted: o.wanted,
+    stopped: o.stopped,
   });
   daemon = new Daemon(cfg, {
     log: o.log,

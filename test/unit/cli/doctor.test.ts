@@ -41,7 +41,7 @@ describe('cryptvm doctor', () => {
       '# x\ncr_other /dev/sdz none\ncr_a_old /dev/vg/a none luks\n',
       async () => ({ boot: [], shutdown: [], conflicts: ['guest imap has libvirt autostart on'] }),
     );
-    const f = await diagnose(ctx, crypttab, undefined, devices);
+    const f = await diagnose(ctx, crypttab, undefined, undefined, devices);
     expect(f.map((x) => x.level)).toEqual(['problem', 'problem', 'problem', 'problem']);
     expect(f[0]!.what).toContain(`volume cr_a is also in ${crypttab} (line 3: cr_a_old /dev/vg/a)`);
     expect(f[0]!.fix).toContain('remove line 3');
@@ -54,14 +54,14 @@ describe('cryptvm doctor', () => {
     const { ctx, crypttab, devices } = setup({ 'cryptvm-guests.service': 'enabled', 'libvirt-guests.service': 'disabled' }, 'cr_a /dev/vg/a none noauto\n', async () => {
       throw new CryptvmError('NotFound', 'cryptvmd is not running');
     });
-    const f = await diagnose(ctx, crypttab, undefined, devices);
+    const f = await diagnose(ctx, crypttab, undefined, undefined, devices);
     expect(f).toEqual([{ level: 'note', what: 'autostart conflicts not checked: cryptvmd is not running', fix: 'start cryptvmd and run cryptvm doctor again' }]);
   });
 
   it('notes a volume only a person can open, and refuses managedsave onto an unencrypted save directory', async () => {
     const config = '[[volume]]\nname = "cr_a"\ndevice = "/dev/vg/a"\nkeys = ["prompt"]\n\n[[guest]]\nname = "imap"\non_timeout = "managedsave"\nvolumes = ["cr_a"]\n';
     const { ctx, crypttab, devices } = setup({ 'cryptvm-guests.service': 'enabled', 'libvirt-guests.service': 'disabled' }, '', async () => ({ boot: [], shutdown: [], conflicts: [] }), config);
-    const f = await diagnose(ctx, crypttab, tmpdir(), devices); // this machine's /tmp is on a plain disk
+    const f = await diagnose(ctx, crypttab, tmpdir(), undefined, devices); // this machine's /tmp is on a plain disk
     expect(f.map((x) => x.level)).toEqual(['note', 'problem']);
     expect(f[0]!.what).toBe('volume cr_a can only be opened by a person (keys = prompt): after boot_wait its guests wait until someone runs cryptvm unlock');
     expect(f[1]!.what).toMatch(/^guest\(s\) imap use on_timeout = "managedsave", but \/tmp is not on an encrypted volume/);
