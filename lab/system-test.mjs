@@ -1,7 +1,8 @@
 // `npm run test:system`: two boots of the lab VM driven through the console like a person would.
 // Boot 1 (someone at the console): scenarios a, g (TPM2 token + tang volumes), b, markers for e, power-off (d).
 // Boot 2 (headless): late unlock (c), g again with nobody at the console, the cryptvm command
-// (f: status, plan, lock, unlock at the console), power-off again.
+// (f: status, plan, lock, unlock at the console), faults (h: broken guest XML, libvirtd down, empty and
+// used-up prompts, kill -9 during opens), power-off again.
 // Prints one line per check and, last, "N passed, N failed"; exits non-zero on any failure.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { scenarioCli } from './scenarios/f-cli.mjs';
 import { powerOff, checkShutdownJournal } from './scenarios/d-poweroff.mjs';
 import { checkUnattended } from './scenarios/g-unattended.mjs';
 import { newMarker, writeMarkers, checkMarkers } from './scenarios/e-data.mjs';
+import { scenarioFaults } from './scenarios/h-faults.mjs';
 
 const SHUTDOWN_TIMEOUT_S = 30; // lab/cryptvm.toml
 const t = new Tally();
@@ -48,6 +50,7 @@ try {
   await step(['c: scenario'], () => scenarioLateUnlock(t, vm, timings));
   await step(['g: headless boot 2'], () => checkUnattended(t, vm, 'headless boot 2'));
   await step(['f: scenario'], () => scenarioCli(t, vm, images.runDir));
+  await step(['h: scenario'], () => scenarioFaults(t, vm));
   await step(['d: journal checks'], () => checkShutdownJournal(t, vm, SHUTDOWN_TIMEOUT_S));
   await step(['e: markers checked'], () => checkMarkers(t, vm.res, marker));
   await step(['d: second VM off'], async () => { timings.powerOff2 = await powerOff(t, vm, 'second'); });

@@ -1,10 +1,11 @@
 // Resolves a volume's `device` spec (a /dev path, UUID=, PARTUUID=, LABEL=, PARTLABEL=) through udev's
 // /dev/disk/by-* links, and waits for it to appear at boot. No programs are run.
-import { realpath } from 'node:fs/promises';
+import { open, realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CryptvmError } from '../errors.js';
 import { formatDuration } from '../config/duration.js';
 import { sleep } from '../time.js';
+import { monotonicNow } from '../clock.js';
 
 const BY: Record<string, string> = { UUID: 'by-uuid', PARTUUID: 'by-partuuid', LABEL: 'by-label', PARTLABEL: 'by-partlabel' };
 
@@ -38,6 +39,20 @@ export class Devices {
     throw new CryptvmError('InvalidArgs', `device ${spec}: not a /dev path, UUID=, PARTUUID=, LABEL= or PARTLABEL= — fix the device setting`);
   }
 
+  /** Reads the first 4 KiB (where a LUKS header starts): undefined when that works, else the errno code ('EIO'). */
+  async readError(path: string): Promise<string | undefined> {
+    let fh;
+    try {
+      fh = await open(path, 'r');
+      await fh.read(Buffer.alloc(4096), 0, 4096, 0);
+      return undefined;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code ?? 'EIO';
+    } finally {
+      await fh?.close().catch(() => undefined);
+    }
+  }
+
   /** The real device path, or undefined while it is absent. */
   async resolve(spec: string): Promise<string | undefined> {
     const link = this.linkPath(spec);
@@ -51,12 +66,12 @@ export class Devices {
   /** Polls (250 ms, doubling up to 1 s) until the device exists. */
   async waitFor(spec: string, timeoutMs: number, signal?: AbortSignal, volume?: string): Promise<string> {
     const who = volume ? `volume ${volume}: ` : '';
-    const deadline = Date.now() + timeoutMs;
+    const deadline = monotonicNow() + timeoutMs;
     for (let delay = 250; ; delay = Math.min(delay * 2, 1000)) {
       if (signal?.aborted) throw new CryptvmError('Cancelled', `${who}stopped waiting for device ${spec}`, { volume, cause: signal.reason });
       const path = await this.resolve(spec);
       if (path) return path;
-      const left = deadline - Date.now();
+      const left = deadline - monotonicNow();
       if (left <= 0) {
         throw new CryptvmError(
           'DeviceNotFound',

@@ -1,8 +1,8 @@
 // Device-mapper, read-mostly and sysfs first: before READY=1 the daemon sees volumes only through the kernel
 // (never libvirt). Only `dmsetup` is spawned (open count, which sysfs does not expose).
 // Scans of /sys and /proc race with devices and processes going away: ENOENT/ESRCH/EACCES mean "skip".
-import { readdir, readFile, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, readlink, realpath } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { CryptvmError } from '../errors.js';
 import { SpawnError, type Runner } from './exec.js';
 
@@ -100,6 +100,42 @@ export class DeviceMapper {
     if (/Device does not exist/i.test(r.stderr)) return null;
     const line = r.stderr.split('\n').find((l) => l.trim()) ?? `exit code ${r.exitCode}`;
     throw new CryptvmError('Failed', `volume ${name}: dmsetup info failed: ${line} — check device-mapper (dmsetup ls)`, { volume: name, command: r.command, exitCode: r.exitCode, cause: r });
+  }
+
+  /**
+   * What the kernel has for a mapping (sysfs): a live table (a size), suspended or not, and the block devices
+   * it sits on (slaves: 'dm-3', 'sdb1'). A dm-crypt device without a table is half-made: a cryptsetup killed
+   * between creating the device and loading its table.
+   */
+  async mappingState(m: Mapping): Promise<{ hasTable: boolean; suspended: boolean; slaves: string[] }> {
+    const dir = join(this.sys, 'block', m.dmName);
+    const size = Number((await read(join(dir, 'size'))) ?? '0');
+    const suspended = (await read(join(dir, 'dm', 'suspended'))) === '1';
+    return { hasTable: size > 0, suspended, slaves: await list(join(dir, 'slaves')) };
+  }
+
+  /** `dmsetup remove NAME`: only for a half-made mapping (no table: it holds no data and no key). */
+  async removeHalfMade(name: string): Promise<void> {
+    if (!this.runner) throw new Error('DeviceMapper.removeHalfMade needs a Runner');
+    const r = await this.runner.run('dmsetup', ['remove', '--', name], { timeoutMs: 30_000 });
+    if (r.exitCode !== 0) {
+      const line = r.stderr.split('\n').find((l) => l.trim()) ?? `exit code ${r.exitCode}`;
+      throw new CryptvmError('Failed', `volume ${name}: dmsetup remove of the half-made mapping failed: ${line} — remove it by hand (dmsetup remove ${name})`, { volume: name, command: r.command, exitCode: r.exitCode, cause: r });
+    }
+  }
+
+  /**
+   * Mappings (or md arrays, …) stacked on a block device, e.g. ['mapping cr_old (dm-5)']: who holds a device
+   * that cryptsetup says is in use. Empty when nothing is stacked (a mount or a process may still hold it).
+   */
+  async holdersOfDevice(device: string): Promise<string[]> {
+    const real = await realpath(device.startsWith('/dev/') ? join(this.dev, device.slice(5)) : device).catch(() => device);
+    const out: string[] = [];
+    for (const h of await list(join(this.sys, 'class', 'block', basename(real), 'holders'))) {
+      const hname = await read(join(this.sys, 'block', h, 'dm', 'name'));
+      out.push(hname ? `mapping ${hname} (${h})` : h);
+    }
+    return out;
   }
 
   /** Who keeps the mapping busy: stacked devices ('mapping X (dm-5)', 'md0') and processes ('qemu-system-x86 (pid 1234)'). */

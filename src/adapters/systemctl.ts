@@ -21,6 +21,27 @@ export class Systemctl {
     return this.word('is-active', unit);
   }
 
+  /**
+   * `systemctl is-system-running`: running, degraded, starting, stopping, … Asks PID 1 over its private
+   * socket, so it answers at shutdown when the system bus may already be gone. Throws when it cannot ask.
+   */
+  async systemState(): Promise<string> {
+    const r = await this.runner.run('systemctl', ['is-system-running'], { timeoutMs: 10_000 });
+    const word = r.stdout.trim().split('\n')[0];
+    if (!word) throw new Error(`${r.command} gave no answer (exit code ${r.exitCode}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''})`);
+    return word;
+  }
+
+  /** The unit's TimeoutStopSec as systemd reports it ("30min", "infinity"), or undefined when it cannot say. */
+  async timeoutStop(unit: string): Promise<string | undefined> {
+    try {
+      const r = await this.runner.run('systemctl', ['show', '--property=TimeoutStopUSec', '--value', unit], { timeoutMs: 10_000 });
+      return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** enabled, disabled, static, masked, not-found, … or unknown. */
   isEnabled(unit: string): Promise<string> {
     return this.word('is-enabled', unit);

@@ -54,6 +54,7 @@ export function resolveVolume(raw: RawVolume, base: string, p: Problems, checkOw
     tries: tuningInt(p, k('tries'), raw.tries, 3, 1, 10),
     deviceTimeoutMs: tuningDuration(p, k('device_timeout'), raw.device_timeout, 90_000, [1000, 86_400_000]),
     headless,
+    allowEmpty: raw.allow_empty ?? false,
     // A TPM answers in well under a second; FIDO2 keys wait for a touch, so the default allows for a human.
     tokenTimeoutMs: tuningDuration(p, k('token_timeout'), raw.token_timeout, 30_000, [1000, 3_600_000]),
     // Includes waiting for the network at boot (backed-off retries), so generous by default.

@@ -35,6 +35,7 @@ export const volumeSchema = z.strictObject({
   tries: z.optional(z.number()),
   device_timeout: z.optional(duration),
   headless: z.optional(z.boolean()),
+  allow_empty: z.optional(z.boolean()),
   token_timeout: z.optional(duration),
   network_timeout: z.optional(duration),
   mount: z.optional(mountSchema),

@@ -89,6 +89,8 @@ export interface VolumeConfig {
   deviceTimeoutMs: number;
   /** Never ask a human for this volume (drop prompt sources; `cryptvm unlock` still may). */
   headless: boolean;
+  /** An empty answer at the prompt is tried as a passphrase (default: it is not one, and is asked again). */
+  allowEmpty?: boolean;
   /** token: how long to wait for the token's device (TPM, FIDO2 key) before falling through. */
   tokenTimeoutMs: number;
   /** clevis/https: total time for one source, including waiting for the network with backoff. */

@@ -10,13 +10,17 @@ import { planCloses } from '../planner/shutdown.js';
 import { statusLine } from '../planner/status.js';
 import { unlockConcurrency, type Machine } from '../planner/unlock.js';
 import { describePlan } from '../planner/plan.js';
-import { BootReadiness, EXTEND_EVERY_MS } from './readiness.js';
+import { BootReadiness } from './readiness.js';
 import { withAutostartGuests } from './autostart.js';
 import type { ChangeEvent, DaemonControl, DaemonPhase, DaemonStatus, Plan, UnlockTicket } from './control.js';
 import type { GuestManager } from './guests.js';
 import type { VolumeManager } from './volumes.js';
 import { guestStatus, observed as observedGuest } from './guest-state.js';
 import { toStatus } from './volume-state.js';
+import { LibvirtLink } from './libvirt-link.js';
+import { decideStop, libvirtActive } from './stop-intent.js';
+import { EXTEND_GRANT_USEC, extendWhile } from './keepalive.js';
+import { until } from './until.js';
 
 export interface DaemonDeps {
   log: Logger;
@@ -25,11 +29,17 @@ export interface DaemonDeps {
   guests: GuestManager;
   /** systemd over D-Bus; undefined when there is no system bus (tests, no systemd). */
   units: SystemdUnits | undefined;
+  /** `systemctl is-system-running` (stopping at shutdown); undefined without systemd. */
+  systemState?: () => Promise<string>;
   loadConfig(path: string): Config;
   machine(): Machine;
   holders(volume: string): string[];
   askIdFor(volume: string): string | undefined;
+  /** Forget a volume's wrong answers so the prompt asks again (`cryptvm unlock` after its tries are used up). */
+  rearm(volume: string): void;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Monotonic milliseconds (src/clock.ts): boot_wait holds whatever the wall clock does. */
+  now(): number;
   unitName: string;
   guestsUnit: string;
   /** Guests gated through libvirt's autostart flag (no [[guest]] table), read from disk: no libvirt call. */
@@ -45,9 +55,12 @@ export class Daemon implements DaemonControl {
   private listeners = new Set<(e: ChangeEvent) => void>();
   private lastStatus = '';
   private readonly stopping = new AbortController();
+  /** Aborted as the first thing a stop does: pending prompts and waiting API calls end at once. */
+  private readonly stopRequested = new AbortController();
   /** `guests start` asked before READY=1: applied right after it (libvirt may not be asked earlier). */
   private earlyWant: string[] | undefined;
   private readonly readiness: BootReadiness;
+  private readonly libvirt: LibvirtLink;
 
   constructor(
     private config: Config,
@@ -61,11 +74,23 @@ export class Daemon implements DaemonControl {
       phase: () => this.phase,
       volumeNames: () => this.config.volumes.map((v) => v.name),
       bootWaitMs: () => this.config.daemon.bootWaitMs,
+      now: () => deps.now(),
+      sleep: (ms, signal) => deps.sleep(ms, signal),
       log: deps.log,
       changed: () => this.changed(),
     });
     deps.volumes.setVolumes(this.config.volumes);
     deps.guests.setGuests(this.config.guests);
+    this.libvirt = new LibvirtLink({
+      guests: deps.guests,
+      log: deps.log,
+      sleep: deps.sleep,
+      signal: this.stopping.signal,
+      onWaiting: () => {
+        for (const g of this.status().guests) this.emit({ kind: 'guest', guest: g });
+        this.changed();
+      },
+    });
   }
 
   private withAutostart(config: Config): Config {
@@ -82,12 +107,13 @@ export class Daemon implements DaemonControl {
    */
   async boot(): Promise<void> {
     this.phase = 'unlocking';
-    await this.deps.guests.linkFromDisk();
+    // Guest→volume links from disk are a convenience: nothing in them may hold back the volumes or READY=1.
+    await this.deps.guests.linkFromDisk().catch((e: unknown) => this.deps.log.error({ err: e }, `reading the guests' libvirt XML: ${errorMessage(e)}`));
     this.changed();
     const tasks = this.config.volumes.map((v) => this.deps.volumes.ensureOpen(v.name));
     await this.readiness.untilReady(tasks, {
       onChange: (l) => this.onChange(l),
-      extend: () => this.deps.notifier.notify({ EXTEND_TIMEOUT_USEC: String((EXTEND_EVERY_MS * 3) * 1000) }),
+      extend: () => this.deps.notifier.notify({ EXTEND_TIMEOUT_USEC: EXTEND_GRANT_USEC }),
       signal: this.stopping.signal,
     });
     this.phase = 'ready';
@@ -99,18 +125,18 @@ export class Daemon implements DaemonControl {
 
   /** After READY=1 libvirt may be used. On a restart with cryptvm-guests active, adopt the running guests. */
   private async afterReady(): Promise<void> {
-    const active = await this.deps.units?.activeState(this.deps.guestsUnit).catch(() => 'unknown');
+    const active = await this.deps.units?.activeState(this.deps.guestsUnit).catch((e: unknown) => {
+      this.deps.log.warn({ err: errorMessage(e) }, `cannot ask systemd whether ${this.deps.guestsUnit} is active (running guests are adopted once libvirt is asked): ${errorMessage(e)}`);
+      return 'unknown';
+    });
     if (active === 'active' || this.earlyWant) await this.goLive();
     if (this.earlyWant) this.deps.guests.want(this.earlyWant);
     this.earlyWant = undefined;
   }
 
-  private async goLive(): Promise<void> {
-    if (this.deps.guests.isLive) return;
-    await this.deps.guests.refresh();
-    void this.deps.guests.watch(this.stopping.signal);
-    // Guests still waiting from before a restart may already have their volumes.
-    void this.deps.guests.replan();
+  /** True when libvirt answers; when not, it is retried in the background and waiting guests start later. */
+  private goLive(): Promise<boolean> {
+    return this.libvirt.connect();
   }
 
   /** Volume or guest changed: update STATUS=, tell API listeners, start guests whose volumes opened. */
@@ -149,7 +175,7 @@ export class Daemon implements DaemonControl {
 
   private statusText(): string {
     const s = this.buildStatus();
-    return statusLine(s.volumes, s.guests, this.statusHead());
+    return statusLine(s.volumes, s.guests, this.statusHead()) + (this.libvirt.waitingReason ? '; waiting for libvirt' : '');
   }
 
   private statusHead() {
@@ -177,7 +203,11 @@ export class Daemon implements DaemonControl {
         if (askId && (r.phase === 'unlocking' || r.phase === 'locked')) s.state = 'waiting-passphrase';
         return s;
       }),
-      guests: guests.map((g) => guestStatus(g, g.volumes.filter((v) => !open.has(v)))),
+      guests: guests.map((g) => {
+        const s = guestStatus(g, g.volumes.filter((v) => !open.has(v)));
+        const waiting = this.libvirt.waitingReason;
+        return waiting && !s.error ? { ...s, error: waiting } : s;
+      }),
       consoleWait: this.readiness.consoleWait(),
     };
   }
@@ -186,7 +216,7 @@ export class Daemon implements DaemonControl {
 
   status(): DaemonStatus {
     const s = this.buildStatus();
-    return { ...s, status: statusLine(s.volumes, s.guests, this.statusHead()) };
+    return { ...s, status: this.statusText() };
   }
 
   async plan(): Promise<Plan> {
@@ -194,15 +224,22 @@ export class Daemon implements DaemonControl {
   }
 
   async unlock(names: string[]): Promise<UnlockTicket[]> {
+    if (this.stopRequested.signal.aborted) throw new CryptvmError('Cancelled', 'cryptvmd is stopping; run cryptvm unlock again once cryptvm.service is back');
     const targets = names.length > 0 ? names.map((n) => this.deps.volumes.mustGet(n)) : [...this.deps.volumes.records.values()].filter((r) => r.phase !== 'open');
     for (const r of targets) {
       if (r.phase === 'open') throw new CryptvmError('InvalidArgs', `volume ${r.cfg.name} is already open`, { volume: r.cfg.name });
-      void this.deps.volumes.unlockAgain(r.cfg.name);
     }
+    const tasks = targets.map((r) => {
+      this.deps.rearm(r.cfg.name);
+      return this.deps.volumes.unlockAgain(r.cfg.name);
+    });
     const tickets: UnlockTicket[] = [];
-    for (const r of targets) {
-      // Woken by the change events a prompt (or the volume opening) emits; no polling.
-      await this.until(() => Boolean(this.deps.askIdFor(r.cfg.name)) || r.phase === 'open', ASK_WAIT_MS);
+    for (const [i, r] of targets.entries()) {
+      // Until a prompt appears or the attempt ends (opened, or not); woken by change events, no polling.
+      await Promise.race([this.until(() => Boolean(this.deps.askIdFor(r.cfg.name)) || r.phase === 'open', ASK_WAIT_MS), tasks[i]]);
+      if (this.stopRequested.signal.aborted) {
+        throw new CryptvmError('Cancelled', `cryptvmd is stopping: the passphrase request for ${r.cfg.name} was withdrawn; run cryptvm unlock ${r.cfg.name} again once cryptvm.service is back`, { volume: r.cfg.name });
+      }
       const askId = this.deps.askIdFor(r.cfg.name);
       if (askId) tickets.push({ volume: r.cfg.name, askId });
     }
@@ -238,7 +275,9 @@ export class Daemon implements DaemonControl {
 
   async stopGuests(names: string[], wait: boolean): Promise<void> {
     for (const n of names) this.deps.guests.mustGet(n);
-    await this.goLive();
+    if (!(await this.goLive())) {
+      throw new CryptvmError('Libvirt', `cannot stop guests: ${this.libvirt.waitingReason ?? 'libvirt does not answer'}; check systemctl status libvirtd`);
+    }
     const done = this.deps.guests.stop(names);
     if (wait) return done;
     done.catch((e: unknown) => this.deps.log.error({ err: e }, errorMessage(e)));
@@ -260,20 +299,9 @@ export class Daemon implements DaemonControl {
     }
   }
 
-  /** Resolves when cond() holds, checked at once and after every change event, or after timeoutMs. */
+  /** Resolves when cond() holds (checked at each change event), after timeoutMs, or when a stop begins. */
   private until(cond: () => boolean, timeoutMs: number): Promise<void> {
-    if (cond()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        off();
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      const off = this.onChange(() => {
-        if (cond()) done();
-      });
-    });
+    return until(cond, timeoutMs, (l) => this.onChange(l), this.stopRequested.signal);
   }
 
   onChange(listener: (event: ChangeEvent) => void): () => void {
@@ -286,15 +314,26 @@ export class Daemon implements DaemonControl {
   /** SIGTERM: on an explicit stop, guests first, then unmount and close; on a restart keep everything. */
   async stop(): Promise<void> {
     this.phase = 'stopping';
+    // Before anything that may take time: withdraw every password question (an agent showing it on a terminal
+    // must not keep it for a daemon that is going away) and answer `unlock` calls that wait for one.
+    this.stopRequested.abort();
+    this.deps.volumes.abortAll();
     await this.deps.notifier.notify({ STOPPING: '1', STATUS: 'stopping' });
-    const intent = (await this.deps.units?.stopIntent(this.deps.unitName).catch(() => 'unknown' as const)) ?? 'unknown';
+    // Guests ignoring ACPI, one timeout after another: systemd must not SIGKILL us between guests and closes.
+    await extendWhile(this.deps.notifier, this.deps.sleep, () => this.stopNow());
+  }
+
+  private async stopNow(): Promise<void> {
+    const units = this.deps.units;
+    const { intent, why } = await decideStop({ jobIntent: units && (() => units.stopIntent(this.deps.unitName)), systemState: this.deps.systemState, log: this.deps.log });
     this.deps.volumes.abortAll();
     if (intent !== 'stop') {
-      this.deps.log.info({ intent }, 'not an explicit stop: leaving guests running and volumes open for the next daemon');
+      this.deps.log.info({ why }, `not a stop (${why}): leaving guests running and volumes open for the next daemon`);
       this.stopping.abort();
       return;
     }
-    const libvirtUp = await this.libvirtActive();
+    this.deps.log.info({ why }, `stopping guests, then closing volumes (${why})`);
+    const libvirtUp = await libvirtActive(this.deps.units, this.deps.log);
     if (libvirtUp) {
       await this.goLive().catch((e: unknown) => this.deps.log.error({ err: e }, errorMessage(e)));
       await this.deps.guests.stop([]).catch((e: unknown) => this.deps.log.error({ err: e }, errorMessage(e)));
@@ -309,15 +348,5 @@ export class Daemon implements DaemonControl {
     await Promise.all(
       plan.close.map((v) => this.deps.volumes.close(v, CLOSE_TIMEOUT_MS).catch((e: unknown) => this.deps.log.error({ volume: v, err: e }, errorMessage(e)))),
     );
-  }
-
-  private async libvirtActive(): Promise<boolean> {
-    const units = this.deps.units;
-    if (!units) return false;
-    for (const u of ['libvirtd.service', 'virtqemud.service']) {
-      const s = await units.activeState(u).catch(() => 'unknown');
-      if (s === 'active' || s === 'reloading') return true;
-    }
-    return false;
   }
 }

@@ -33,6 +33,9 @@ export interface GuestDeps {
   stopped?(guest: string, outcome: 'graceful' | 'saved' | 'destroyed'): void;
 }
 
+/** How often a guest that has not shut down yet is sent the ACPI request again. */
+const ACPI_RESEND_MS = 5_000;
+
 export function runOf(state: DomainState): DomainRun {
   if (state === 'running' || state === 'blocked' || state === 'shutdown') return 'running';
   if (state === 'paused' || state === 'pmsuspended') return 'paused';
@@ -77,20 +80,32 @@ export class GuestManager {
     this.deps.wanted?.save([...this.records.values()].filter((r) => r.wanted).map((r) => r.cfg.name));
   }
 
-  /** Before READY: read each guest's persistent XML from disk (no libvirt call) to link it to volumes. */
+  /**
+   * Before READY: read each guest's persistent XML from disk (no libvirt call) to link it to volumes. A file
+   * that cannot be parsed is that guest's error only (it is linked from libvirt once libvirt may be asked);
+   * it never holds back the volumes or READY=1.
+   */
   async linkFromDisk(): Promise<void> {
     const vols = this.deps.config().volumes;
     for (const g of this.records.values()) {
-      const xml = await readFile(`${this.deps.xmlDir}/${g.cfg.name}.xml`, 'utf8').catch(() => undefined);
-      g.volumes = guestVolumes(g.cfg, xml ? parseDomainDisks(xml) : [], vols);
+      const path = `${this.deps.xmlDir}/${g.cfg.name}.xml`;
+      const xml = await readFile(path, 'utf8').catch(() => undefined);
+      try {
+        g.volumes = guestVolumes(g.cfg, xml ? parseDomainDisks(xml) : [], vols);
+      } catch (e) {
+        g.volumes = guestVolumes(g.cfg, [], vols);
+        g.error = `cannot read its libvirt XML ${path} (${errorMessage(e)}); its volumes are learnt from libvirt once it runs; check the file (virsh dumpxml ${g.cfg.name})`;
+        this.deps.log.error({ guest: g.cfg.name, path, err: errorMessage(e) }, `guest ${g.cfg.name}: ${g.error}`);
+      }
     }
   }
 
   /** After READY: ask libvirt for each guest's state, disks and autostart flag. */
   async refresh(): Promise<void> {
-    this.live = true;
     const { virsh, log } = this.deps;
+    // Live only once libvirt answered: a failed list is retried (LibvirtLink), never taken as "no guests".
     const listed = new Map((await virsh.list()).map((d) => [d.name, d]));
+    this.live = true;
     for (const g of this.records.values()) {
       const glog = log.child({ guest: g.cfg.name });
       const d = listed.get(g.cfg.name);
@@ -227,9 +242,17 @@ export class GuestManager {
       }
       log.warn({ action: g.cfg.onTimeout }, 'guest did not shut down in time');
       if (g.cfg.onTimeout === 'managedsave' && (await this.deps.saveDirEncrypted())) {
-        await virsh.managedSave(name);
-        log.info('guest saved');
-        this.deps.stopped?.(name, 'saved');
+        try {
+          await virsh.managedSave(name);
+          log.info('guest saved');
+          this.deps.stopped?.(name, 'saved');
+        } catch (e) {
+          // A guest left running would keep its volume open and block the close: destroy is the fallback.
+          log.error({ err: e }, `managedsave failed (${errorMessage(e)}); destroying the guest instead`);
+          await virsh.destroy(name);
+          log.info('guest destroyed');
+          this.deps.stopped?.(name, 'destroyed');
+        }
       } else {
         if (g.cfg.onTimeout === 'managedsave') log.error("refusing managedsave: libvirt's save directory is not on an encrypted volume and would get the guest's memory in plaintext; destroying instead (see cryptvm doctor)");
         await virsh.destroy(name);
@@ -243,20 +266,28 @@ export class GuestManager {
     }
   }
 
-  /** Wait until libvirt reports the guest off: woken by events, with a slow poll as a safety net. */
+  /**
+   * Wait until libvirt reports the guest off: woken by events, with a slow poll as a safety net. The ACPI
+   * request is sent again every few seconds: one that arrives while the guest is still booting is lost.
+   */
   private async waitOff(g: GuestRecord, timeoutMs: number): Promise<boolean> {
     const deadline = this.deps.now() + timeoutMs;
+    let asked = this.deps.now();
     while (this.deps.now() < deadline) {
       const { state } = await this.deps.virsh.state(g.cfg.name);
       g.run = runOf(state);
       if (g.run === 'shut-off') return true;
+      if (this.deps.now() - asked >= ACPI_RESEND_MS) {
+        asked = this.deps.now();
+        await this.deps.virsh.shutdown(g.cfg.name, 'acpi').catch((e: unknown) => this.deps.log.debug({ guest: g.cfg.name, err: errorMessage(e) }, 'repeated ACPI shutdown request failed'));
+      }
       await new Promise<void>((resolve) => {
         const wake = () => {
           this.waiters.delete(wake);
           clearTimeout(t);
           resolve();
         };
-        const t = setTimeout(wake, Math.min(5_000, Math.max(0, deadline - this.deps.now())));
+        const t = setTimeout(wake, Math.min(ACPI_RESEND_MS, Math.max(0, deadline - this.deps.now())));
         this.waiters.add(wake);
       });
     }

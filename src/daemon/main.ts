@@ -13,6 +13,7 @@ import { onEncryptedStorage } from '../adapters/blockdev.js';
 import { AskPassword, type Asker } from '../adapters/askpass.js';
 import { SystemdNotifier } from '../adapters/notify.js';
 import { SystemdUnits } from '../adapters/systemd.js';
+import { Systemctl } from '../adapters/systemctl.js';
 import { loadConfig, ConfigError, formatProblem } from '../config/index.js';
 import type { Config } from '../config/types.js';
 import { startApi } from '../dbus/service.js';
@@ -24,6 +25,7 @@ import { CryptsetupToken } from '../adapters/cryptsetup-token.js';
 import { Clevis } from '../adapters/clevis.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { errorMessage } from '../errors.js';
+import { monotonicNow } from '../clock.js';
 import { VERSION } from '../version.js';
 import { parseDaemonArgs, USAGE } from './args.js';
 import { Daemon } from './daemon.js';
@@ -108,6 +110,7 @@ async function main(): Promise<number> {
     log,
     onChange: (name) => daemon?.volumeChanged(name),
     sleep,
+    now: monotonicNow,
   });
   const guests: GuestManager = new GuestManager({
     virsh: new Virsh(runner, { uri: config.daemon.libvirtUri }),
@@ -115,7 +118,7 @@ async function main(): Promise<number> {
     config: () => daemon?.currentConfig() ?? config,
     volumes: () => [...volumes.records.values()].map((r) => ({ name: r.cfg.name, phase: r.phase, mounted: r.mounted })),
     onChange: (name) => daemon?.guestChanged(name),
-    now: () => performance.now(),
+    now: monotonicNow,
     sleep,
     xmlDir: '/etc/libvirt/qemu',
     wanted: new RuntimeWantedStore(process.env.RUNTIME_DIRECTORY ?? '/run/cryptvm', (e) => log.warn({ err: errorMessage(e) }, 'cannot save which guests wait for their volumes')),
@@ -137,10 +140,13 @@ async function main(): Promise<number> {
     volumes,
     guests,
     units: bus ? new SystemdUnits(bus) : undefined,
+    systemState: existsSync('/run/systemd/system') ? () => new Systemctl(runner).systemState() : undefined,
     loadConfig: (path) => loadOrExit(path, log),
     machine: readMachine,
     holders: (name) => holders.get(name),
+    now: monotonicNow,
     askIdFor: (name) => broker.pending().find((p) => p.volumes.includes(name))?.askId,
+    rearm: (name) => broker.rearm(name),
     sleep,
     unitName: 'cryptvm.service',
     guestsUnit: 'cryptvm-guests.service',

@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.js';
 import { consoleWaitsFor, isUnattended, readyDecision, type ReadyDecision, type ReadyVolume } from '../planner/ready.js';
 import type { ChangeEvent, DaemonPhase } from './control.js';
 import type { VolumeRecord } from './volume-state.js';
+import { EXTEND_EVERY_MS } from './keepalive.js';
 
 export function readyVolumes(records: Iterable<VolumeRecord>, askIdFor: (volume: string) => string | undefined): ReadyVolume[] {
   return [...records].filter((r) => !r.removed).map((r) => ({
@@ -23,12 +24,14 @@ export interface ReadinessDeps {
   phase(): DaemonPhase;
   volumeNames(): string[];
   bootWaitMs(): number;
+  /** The daemon's monotonic clock (src/clock.ts): boot_wait holds whatever the wall clock does. */
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
   log: Logger;
   /** Status changed (boot_wait passed): STATUS= and API listeners. */
   changed(): void;
 }
 
-export const EXTEND_EVERY_MS = 20_000;
 
 export class BootReadiness {
   private bootWaitOver = false;
@@ -55,29 +58,26 @@ export class BootReadiness {
    * `extend` every 20 s meanwhile (EXTEND_TIMEOUT_USEC). Arms the boot_wait timer that also ends the console wait.
    */
   async untilReady(tasks: readonly Promise<void>[], on: { onChange(l: (e: ChangeEvent) => void): () => void; extend(): Promise<void>; signal: AbortSignal }): Promise<void> {
+    const { now, sleep } = this.deps;
     const bootWaitMs = this.deps.bootWaitMs();
-    const deadline = Date.now() + bootWaitMs;
-    const bootWaitTimer = setTimeout(() => this.bootWaitPassed(), bootWaitMs).unref();
-    on.signal.addEventListener('abort', () => clearTimeout(bootWaitTimer));
+    const deadline = now() + bootWaitMs;
+    // The boot_wait timer outlives READY: it also ends the console wait. A stop cancels it.
+    void sleep(bootWaitMs, on.signal).then(() => this.bootWaitPassed(), () => undefined);
     let wake: () => void = () => {};
     for (const t of tasks) void t.then(() => wake(), () => wake());
     const off = on.onChange(() => wake());
     try {
-      while (!this.decision().ready && Date.now() < deadline) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(EXTEND_EVERY_MS, Math.max(0, deadline - Date.now())));
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        // Tell systemd we are alive while a human is being asked (EXTEND_TIMEOUT_USEC, brief §3.1).
-        if (!this.decision().ready && Date.now() < deadline) await on.extend();
+      while (!this.decision().ready && now() < deadline) {
+        const woken = new AbortController();
+        wake = () => woken.abort();
+        await sleep(Math.min(EXTEND_EVERY_MS, Math.max(0, deadline - now())), woken.signal).catch(() => undefined);
+        // Tell systemd we are alive while a human is being asked (EXTEND_TIMEOUT_USEC=).
+        if (!this.decision().ready && now() < deadline) await on.extend();
       }
     } finally {
       off();
     }
-    if (Date.now() >= deadline) this.bootWaitPassed();
+    if (now() >= deadline) this.bootWaitPassed();
   }
 
   /** boot_wait is over: READY=1 if not yet, and the console prompt gives way to logins. Logged once. */

@@ -16,6 +16,10 @@ export interface VolumeRecord {
   /** The running prepare/unlock task, so a second request joins it instead of racing it. */
   task: Promise<void> | undefined;
   abort: AbortController;
+  /** Tail of the volume's operation queue: opens and closes of one volume run one after the other. */
+  queue: Promise<void>;
+  /** Operations queued or running. */
+  pending: number;
   /** A reload removed it from the configuration while it was open: kept (never closed by a reload) until locked. */
   removed: boolean;
 }
@@ -32,6 +36,8 @@ export function newRecord(cfg: VolumeConfig): VolumeRecord {
     cost: undefined,
     task: undefined,
     abort: new AbortController(),
+    queue: Promise.resolve(),
+    pending: 0,
     removed: false,
   };
 }

@@ -12,14 +12,16 @@ import type { KeySource } from '../keys/types.js';
 import { unlockWithChain } from '../keys/chain.js';
 import { tryWithHint, type KeyslotHints } from '../keys/hints.js';
 import { Semaphore } from './semaphore.js';
+import { adoptable, explainInUse } from './adoption.js';
+import { monotonicNow } from '../clock.js';
 import { newRecord, type VolumeRecord } from './volume-state.js';
 
 export interface VolumeDeps {
   cryptsetup: Pick<Cryptsetup, 'isLuks' | 'luksUuid' | 'metadata' | 'unlockCost' | 'open' | 'openDetailed' | 'close'>;
   /** Remembered keyslots per (volume, source): one PBKDF run instead of one per slot. */
   hints?: KeyslotHints;
-  dm: Pick<DeviceMapper, 'findMapping' | 'isMappingOf' | 'holders'>;
-  devices: Pick<Devices, 'waitFor' | 'linkPath'>;
+  dm: Pick<DeviceMapper, 'findMapping' | 'isMappingOf' | 'holders' | 'holdersOfDevice' | 'mappingState' | 'removeHalfMade'>;
+  devices: Pick<Devices, 'waitFor' | 'linkPath'> & Partial<Pick<Devices, 'readError'>>;
   mounts: Pick<Mounts, 'isMounted' | 'mount' | 'unmount' | 'usersOf'>;
   /** Key sources for a volume (forcePrompt: `cryptvm unlock` adds a prompt when the chain has none). */
   sources(volume: VolumeConfig, forcePrompt: boolean): KeySource[];
@@ -28,6 +30,8 @@ export interface VolumeDeps {
   log: Logger;
   onChange(volume: string): void;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Monotonic milliseconds (src/clock.ts) for the close deadline. */
+  now?(): number;
 }
 
 export class VolumeManager {
@@ -68,42 +72,74 @@ export class VolumeManager {
     return this.ensureOpen(name, true);
   }
 
-  /** Resolve, check and adopt-or-unlock one volume; joins a task already running for it. */
+  /** Resolve, check and adopt-or-unlock one volume; joins an open already queued or running for it. */
   ensureOpen(name: string, forcePrompt = false): Promise<void> {
     const r = this.mustGet(name);
-    if (r.phase === 'open') return Promise.resolve();
-    if (!r.task) {
+    if (r.phase === 'open' && r.pending === 0) return Promise.resolve();
+    // A cancelled open (a lock came after it) is not joined: this request queues behind that lock.
+    if (!r.task || r.abort.signal.aborted) {
       if (r.abort.signal.aborted) r.abort = new AbortController();
-      r.task = this.run(r, forcePrompt).finally(() => {
-        r.task = undefined;
+      const { signal } = r.abort;
+      const task = this.enqueue(r, async () => {
+        if (r.phase !== 'open' && !signal.aborted) await this.run(r, forcePrompt, signal);
+      });
+      r.task = task;
+      void task.finally(() => {
+        if (r.task === task) r.task = undefined;
       });
     }
     return r.task;
   }
 
-  private async run(r: VolumeRecord, forcePrompt: boolean): Promise<void> {
+  /** Runs fn after every operation queued before it on this volume (one queue per volume). */
+  private enqueue<T>(r: VolumeRecord, fn: () => Promise<T>): Promise<T> {
+    r.pending++;
+    const p = r.queue.then(fn).finally(() => void r.pending--);
+    r.queue = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
+  }
+
+  /** After an aborted open or a failed close: the phase is what the kernel has, never a transitional one. */
+  private async reconcile(r: VolumeRecord, error?: string): Promise<void> {
+    const mapping = await this.deps.dm.findMapping(r.cfg.name).catch(() => undefined);
+    if (mapping === undefined) {
+      // Cannot ask the kernel: say so rather than pretend.
+      this.set(r, { phase: 'failed', error: error ?? 'cannot read the device-mapper table; see cryptvm status after fixing dmsetup' });
+      return;
+    }
+    const mounted = r.cfg.mount ? this.deps.mounts.isMounted(r.cfg.mount.where) : false;
+    if (mapping) this.set(r, { phase: 'open', mounted, keySource: r.keySource ?? 'adopted', error });
+    else this.set(r, { phase: 'locked', mounted: false, keySource: undefined, error });
+  }
+
+  private async run(r: VolumeRecord, forcePrompt: boolean, signal: AbortSignal, alone = false): Promise<void> {
     const log = this.deps.log.child({ volume: r.cfg.name });
     try {
-      if (!(await this.prepare(r))) return;
+      if (!(await this.prepare(r, signal))) return;
       this.set(r, { phase: 'unlocking', error: undefined });
       const { cryptsetup } = this.deps;
       const device = r.device as string;
       const cfg = r.cfg;
-      const opts = { header: cfg.header, discard: cfg.discard, readonly: cfg.readonly, signal: r.abort.signal, volume: cfg.name };
+      const opts = { header: cfg.header, discard: cfg.discard, readonly: cfg.readonly, signal, volume: cfg.name };
       const hints = this.deps.hints;
+      // After a cryptsetup was SIGKILLed (the OOM killer, mostly), the retry runs with no other PBKDF beside it.
+      const gate = <T>(fn: () => Promise<T>): Promise<T> => (alone ? this.pbkdf.useAlone(fn) : this.pbkdf.use(fn));
       const result = await unlockWithChain(
         {
           volume: cfg,
           // The prompt's Id names the device as configured (cryptsetup:/dev/volgrp4/lv…), not /dev/dm-N.
           device: this.deps.devices.linkPath(cfg.device),
           guests: this.deps.guestsOf(cfg.name),
-          signal: r.abort.signal,
+          signal,
           credentialsDir: process.env.CREDENTIALS_DIRECTORY,
-          runExclusive: (fn) => this.pbkdf.use(fn),
+          runExclusive: (fn) => gate(fn),
         },
         this.deps.sources(cfg, forcePrompt),
         (key, source, bound) =>
-          this.pbkdf.use(async () =>
+          gate(async () =>
             hints
               ? (await tryWithHint(hints, cfg.name, source, (keySlot) => cryptsetup.openDetailed(device, cfg.name, key, { ...opts, keySlot }), log, bound)).result
               : cryptsetup.open(device, cfg.name, key, opts),
@@ -111,6 +147,7 @@ export class VolumeManager {
         log,
       );
       if (!result.opened) {
+        if (signal.aborted) return await this.reconcile(r);
         this.set(r, { phase: 'locked', error: `no key source opened it: ${result.reasons.join('; ')}` });
         log.warn({ reasons: result.reasons }, 'volume still locked: no key source opened it; run `cryptvm unlock` to try again');
         return;
@@ -121,22 +158,28 @@ export class VolumeManager {
       await this.mountIfNeeded(r, log);
       this.set(r, { phase: 'open' });
     } catch (e) {
-      if (r.abort.signal.aborted) return;
-      this.set(r, { phase: 'failed', error: errorMessage(e) });
-      log.error({ err: e }, errorMessage(e));
+      if (signal.aborted) return await this.reconcile(r);
+      if (!alone && /\bkilled by SIGKILL\b/.test(errorMessage(e))) {
+        log.error({ err: e }, `${errorMessage(e)} — probably the OOM killer (see the kernel log): trying once more with no other unlock running`);
+        return await this.run(r, forcePrompt, signal, true);
+      }
+      const err = await explainInUse(this.deps, r, e);
+      this.set(r, { phase: 'failed', error: errorMessage(err) });
+      log.error({ err }, errorMessage(err));
     }
   }
 
   /** Device present, LUKS, right UUID; adopts an existing mapping. False when done (adopted) or failed. */
-  private async prepare(r: VolumeRecord): Promise<boolean> {
+  private async prepare(r: VolumeRecord, signal: AbortSignal): Promise<boolean> {
     const { cfg } = r;
     const log = this.deps.log.child({ volume: cfg.name });
     if (!r.device) {
       this.set(r, { phase: 'waiting-device' });
-      r.device = await this.deps.devices.waitFor(cfg.device, cfg.deviceTimeoutMs, r.abort.signal, cfg.name);
+      r.device = await this.deps.devices.waitFor(cfg.device, cfg.deviceTimeoutMs, signal, cfg.name);
     }
     const device = r.device;
-    const existing = await this.deps.dm.findMapping(cfg.name);
+    let existing = await this.deps.dm.findMapping(cfg.name);
+    if (existing && !(await adoptable(this.deps, r, existing, device))) existing = null;
     if (existing) {
       const uuid = await this.deps.cryptsetup.luksUuid(device, cfg.header);
       // The dm UUID (CRYPT-LUKS2-<uuid>-<name>) proves the mapping is this device opened under this name.
@@ -155,6 +198,11 @@ export class VolumeManager {
       return false;
     }
     if (!(await this.deps.cryptsetup.isLuks(device, cfg.header))) {
+      // An unreadable disk makes isLuks fail just like a blank one: tell them apart.
+      const io = await this.deps.devices.readError?.(cfg.header ?? device);
+      if (io && io !== 'ENOENT') {
+        throw new CryptvmError('Failed', `volume ${cfg.name}: cannot read the LUKS header on ${cfg.header ?? cfg.device} (${cfg.header ?? device}): ${io === 'EIO' ? 'I/O error (EIO)' : io} — the disk or its path is failing: check dmesg and smartctl; the header itself may be fine`, { volume: cfg.name });
+      }
       throw new CryptvmError('NotLuks', `volume ${cfg.name}: ${device} is not a LUKS device (or its header cannot be read); check device = "${cfg.device}"`, { volume: cfg.name });
     }
     if (cfg.uuid) {
@@ -178,15 +226,30 @@ export class VolumeManager {
     log.info({ where: m.where }, 'filesystem mounted');
   }
 
-  /** Unmount and close, retrying while busy up to `timeoutMs`. Throws Busy naming the holders. */
-  async close(name: string, timeoutMs: number): Promise<void> {
+  /**
+   * Unmount and close, retrying while busy up to `timeoutMs`. Throws Busy naming the holders. A pending open
+   * is cancelled; the close runs after it in the volume's queue, so every caller gets the real outcome.
+   */
+  close(name: string, timeoutMs: number): Promise<void> {
     const r = this.mustGet(name);
     r.abort.abort();
-    await r.task?.catch(() => {});
-    if (r.phase !== 'open') return;
+    return this.enqueue(r, async () => {
+      if (r.phase !== 'open') return;
+      try {
+        await this.closeNow(r, name, timeoutMs);
+      } catch (e) {
+        // Unmount or close failed: the phase follows the kernel (open with the error, or locked), never `closing`.
+        if ((r.phase as string) === 'closing') await this.reconcile(r, errorMessage(e));
+        throw e;
+      }
+    });
+  }
+
+  private async closeNow(r: VolumeRecord, name: string, timeoutMs: number): Promise<void> {
     const log = this.deps.log.child({ volume: name });
     this.set(r, { phase: 'closing' });
-    const deadline = Date.now() + timeoutMs;
+    const now = this.deps.now ?? monotonicNow;
+    const deadline = now() + timeoutMs;
     for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
       const outcome = await this.tryClose(r, log);
       if (outcome === 'done') {
@@ -195,7 +258,7 @@ export class VolumeManager {
       }
       const where = r.cfg.mount?.where;
       const holders = await (outcome === 'filesystem busy' && where ? this.deps.mounts.usersOf(where) : this.deps.dm.holders(name)).catch(() => [] as string[]);
-      if (Date.now() + delay > deadline) {
+      if (now() + delay > deadline) {
         this.set(r, { phase: 'open', error: `busy: held by ${holders.join(', ') || 'an unknown process'}` });
         throw new CryptvmError('Busy', `volume ${name}: still in use after ${Math.round(timeoutMs / 1000)}s (${outcome}), held by ${holders.join(', ') || 'an unknown process'}; stop what uses it, then run cryptvm lock ${name}`, { volume: name });
       }

@@ -26,6 +26,8 @@ interface Group {
   prompt?: { id: string; volumes: string[]; abort: AbortController };
   round?: { answer: Buffer; offered: Set<string>; unsettled: Set<string> };
   timer?: NodeJS.Timeout;
+  /** The last answer was empty and refused: the next message says so. */
+  emptyAnswer?: boolean;
 }
 
 export interface PendingPrompt {
@@ -52,12 +54,13 @@ function copySecret(b: Buffer): Buffer {
 }
 
 /** `Please enter passphrase for disk cr_imap_encr (guests: imap):` — the wording systemd-cryptsetup users know. */
-export function promptMessage(members: KeyContext[], retry: boolean): string {
+export function promptMessage(members: KeyContext[], retry: boolean | 'empty'): string {
   const names = members.map((m) => m.volume.name);
   const guests = [...new Set(members.flatMap((m) => m.guests))];
   const what = names.length === 1 ? `disk ${names[0]}` : names.join(', ');
   const tail = guests.length ? ` (guests: ${guests.join(', ')})` : '';
-  return `${retry ? 'Wrong passphrase, try again. ' : ''}Please enter passphrase for ${what}${tail}:`;
+  const again = retry === 'empty' ? 'Empty passphrase, try again. ' : retry ? 'Wrong passphrase, try again. ' : '';
+  return `${again}Please enter passphrase for ${what}${tail}:`;
 }
 
 export class PromptBroker {
@@ -83,7 +86,7 @@ export class PromptBroker {
     if (ctx.signal.aborted) return Promise.reject(new CryptvmError('Cancelled', `passphrase request for ${name} was withdrawn`, { volume: name }));
     const g = this.group(ctx);
     if (g.waiting.has(name)) return Promise.reject(new CryptvmError('InvalidArgs', `volume ${name} is already waiting for a passphrase`, { volume: name }));
-    if (g.round && !g.round.offered.has(name)) {
+    if (g.round && !g.round.offered.has(name) && (g.round.answer.length > 0 || ctx.volume.allowEmpty)) {
       // A late member gets the answer being tried before anyone is asked again.
       g.round.offered.add(name);
       g.round.unsettled.add(name);
@@ -167,7 +170,8 @@ export class PromptBroker {
     if (g.prompt || g.round || g.waiting.size === 0) return;
     const members = [...g.waiting.values()].map((m) => m.ctx);
     const first = members[0] as KeyContext;
-    const retry = members.some((m) => (this.failures.get(m.volume.name) ?? 0) > 0);
+    const retry = g.emptyAnswer ? 'empty' : members.some((m) => (this.failures.get(m.volume.name) ?? 0) > 0);
+    g.emptyAnswer = false;
     const prompt = { id: askIdForDevice(first.device), volumes: members.map((m) => m.volume.name), abort: new AbortController() };
     g.prompt = prompt;
     this.opts.log?.info({ group: g.name, volumes: prompt.volumes, askId: prompt.id }, 'asking for passphrase through password agents');
@@ -185,16 +189,38 @@ export class PromptBroker {
       wipe(answer);
       return;
     }
+    // Enter on an empty line is not a passphrase (unless the volume says it is): cryptsetup never sees it, it
+    // counts as a try, and whoever has tries left is asked again.
+    const members = [...g.waiting.entries()].filter(([, m]) => answer.length > 0 || m.ctx.volume.allowEmpty);
+    if (members.length < g.waiting.size) this.refuseEmpty(g);
+    if (members.length === 0) {
+      wipe(answer);
+      return this.schedule(g);
+    }
     const round = { answer, offered: new Set<string>(), unsettled: new Set<string>() };
     g.round = round;
-    const members = [...g.waiting.entries()];
-    g.waiting.clear();
+    for (const [name] of members) g.waiting.delete(name);
     this.opts.log?.info({ group: g.name, volumes: members.map(([n]) => n) }, 'passphrase received');
     for (const [name, m] of members) {
       round.offered.add(name);
       round.unsettled.add(name);
       m.detach();
       m.resolve(copySecret(answer));
+    }
+  }
+
+  /** An empty answer for members that do not accept one: a try used; out of tries means given up. */
+  private refuseEmpty(g: Group): void {
+    g.emptyAnswer = true;
+    for (const [name, m] of [...g.waiting.entries()]) {
+      if (m.ctx.volume.allowEmpty) continue;
+      const failures = (this.failures.get(name) ?? 0) + 1;
+      this.failures.set(name, failures);
+      const tries = Math.max(1, m.ctx.volume.tries);
+      this.opts.log?.warn({ volume: name, try: failures, tries }, 'empty passphrase: not tried (set allow_empty = true if it is one)');
+      if (failures >= tries) {
+        this.leave(g, name, new CryptvmError('BadPassphrase', `volume ${name}: gave up after ${tries} wrong or empty passphrase(s); run 'cryptvm unlock ${name}' to try again`, { volume: name }));
+      }
     }
   }
 

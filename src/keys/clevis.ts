@@ -7,6 +7,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { Backoff, sleep } from './network.js';
 import type { KeyAttempt, KeyContext, KeySource } from './types.js';
+import { monotonicNow } from '../clock.js';
 
 export interface ClevisDeps {
   clevis: ClevisDecryptor;
@@ -34,7 +35,7 @@ export class ClevisSource implements KeySource {
     if (found.bindings.length === 0) {
       return unavailable(`no clevis binding (bind one with clevis luks bind -d ${device} tang '{"url":"http://TANG"}')`);
     }
-    const now = this.deps.now ?? Date.now;
+    const now = this.deps.now ?? monotonicNow;
     const started = now();
     const [initial, max] = this.deps.backoffMs ?? [500, 5000];
     const backoff = new Backoff(started + volume.networkTimeoutMs, initial, max, now);

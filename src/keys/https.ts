@@ -12,6 +12,7 @@
 // reclaims them. We keep them to the smallest scope (one attempt) and never log, return or throw them.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { monotonicNow } from '../clock.js';
 import type { KeyServerConfig, VaultLogin } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { httpsGet, HttpsFailure, type HttpsReply } from '../adapters/https/client.js';
@@ -49,7 +50,7 @@ export class HttpsSource implements KeySource {
     const creds = await this.credentials(ctx);
     if (!creds.ok) return fail(creds.reason);
     const c = creds.value;
-    const deadline = Date.now() + ctx.volume.networkTimeoutMs;
+    const deadline = monotonicNow() + ctx.volume.networkTimeoutMs;
     try {
       const login = this.server.login;
       if (login) {
@@ -127,7 +128,7 @@ export class HttpsSource implements KeySource {
   private async withRetry(ctx: KeyContext, deadline: number, send: (timeoutMs: number) => Promise<HttpsReply>): Promise<Step<HttpsReply>> {
     const backoff = new Backoff(deadline, this.deps.initialBackoffMs ?? 500, this.deps.maxBackoffMs ?? 5000);
     for (let attempt = 1; ; attempt++) {
-      const left = deadline - Date.now();
+      const left = Math.round(deadline - monotonicNow());
       let why: string;
       try {
         const reply = await send(Math.max(1, Math.min(this.server.timeoutMs, left)));

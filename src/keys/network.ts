@@ -1,6 +1,8 @@
 // Waiting for the network at boot: a bounded, backed-off retry per source and volume (never global, so a
 // volume that needs no network is never delayed by one that does).
 
+import { monotonicNow } from '../clock.js';
+
 /** Delays 0.5 s, 1 s, 2 s, 4 s, 5 s, 5 s, … each cut to the time left before the deadline. */
 export class Backoff {
   private next: number;
@@ -9,13 +11,13 @@ export class Backoff {
     private readonly deadline: number,
     initialMs = 500,
     private readonly maxMs = 5000,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = monotonicNow,
   ) {
     this.next = initialMs;
   }
 
   remaining(): number {
-    return Math.max(0, this.deadline - this.now());
+    return Math.max(0, Math.round(this.deadline - this.now()));
   }
 
   /** The delay before the next try; 0 when the deadline has passed (stop). */

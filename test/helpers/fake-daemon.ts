@@ -7,6 +7,8 @@ import { Daemon } from '../../src/daemon/daemon.js';
 import { GuestManager, type GuestDeps } from '../../src/daemon/guests.js';
 import { VolumeManager, type VolumeDeps } from '../../src/daemon/volumes.js';
 import type { RuntimeWantedStore } from '../../src/daemon/wanted-store.js';
+import type { Clock } from '../../src/clock.js';
+import type { PromptBroker } from '../../src/keys/broker.js';
 import type { KeyslotHints } from '../../src/keys/hints.js';
 import type { KeySource } from '../../src/keys/types.js';
 import type { Logger } from '../../src/log/logger.js';
@@ -27,15 +29,25 @@ export interface FakeDaemonOptions {
   wanted?: RuntimeWantedStore;
   cryptsetup?: VolumeDeps['cryptsetup'];
   virsh?: FakeHost['virsh'];
+  /** The real prompt broker, wired as src/daemon/main.ts wires it (askIdFor, re-arming on `cryptvm unlock`). */
+  broker?: PromptBroker;
+  /** `systemctl is-system-running` (default: none, as without systemd). */
+  systemState?: () => Promise<string>;
+  /** The daemon's monotonic clock (default: the real one); a FakeClock makes deadlines testable. */
+  clock?: Clock;
+  /** Where guests' persistent XML is read before READY (default: nowhere). */
+  xmlDir?: string;
   /** GuestManager's shutdown-outcome hook (metrics). */
   stopped?: GuestDeps['stopped'];
   /** Guests gated through libvirt's autostart flag (the daemon reads them from disk in production). */
   autostartGuests?: (cfg: Config) => GuestConfig[];
 }
 
-const sleep = (ms: number): Promise<void> => delay(ms);
+const realSleep = (ms: number, signal?: AbortSignal): Promise<void> => delay(ms, undefined, { signal });
 
 export function daemonOnFakeHost(cfg: Config, host: FakeHost, o: FakeDaemonOptions): { daemon: Daemon; volumes: VolumeManager; guests: GuestManager } {
+  const sleep = o.clock?.sleep ?? realSleep;
+  const now = o.clock?.now ?? (() => performance.now());
   let daemon: Daemon | undefined;
   const volumes: VolumeManager = new VolumeManager({
     cryptsetup: o.cryptsetup ?? host.cryptsetup,
@@ -48,6 +60,7 @@ export function daemonOnFakeHost(cfg: Config, host: FakeHost, o: FakeDaemonOptio
     log: o.log,
     onChange: (n) => daemon?.volumeChanged(n),
     sleep,
+    now,
   });
   const guests: GuestManager = new GuestManager({
     virsh: o.virsh ?? host.virsh,
@@ -55,9 +68,9 @@ export function daemonOnFakeHost(cfg: Config, host: FakeHost, o: FakeDaemonOptio
     config: () => daemon?.currentConfig() ?? cfg,
     volumes: () => [...volumes.records.values()].map((r) => ({ name: r.cfg.name, phase: r.phase, mounted: r.mounted })),
     onChange: (n) => daemon?.guestChanged(n),
-    now: () => performance.now(),
+    now,
     sleep,
-    xmlDir: '/nonexistent',
+    xmlDir: o.xmlDir ?? '/nonexistent',
     saveDirEncrypted: async () => o.saveEncrypted ?? false,
     wanted: o.wanted,
     stopped: o.stopped,
@@ -73,10 +86,13 @@ export function daemonOnFakeHost(cfg: Config, host: FakeHost, o: FakeDaemonOptio
     volumes,
     guests,
     units: o.units as never,
+    systemState: o.systemState,
     loadConfig: o.loadConfig ?? (() => cfg),
     machine: o.machine ?? (() => ({ cores: 2, availableKiB: 1_000_000 })),
     holders: () => [],
-    askIdFor: () => undefined,
+    now,
+    askIdFor: (name) => o.broker?.pending().find((p) => p.volumes.includes(name))?.askId,
+    rearm: (name) => o.broker?.rearm(name),
     sleep,
     unitName: 'cryptvm.service',
     guestsUnit: 'cryptvm-guests.service',

@@ -5,6 +5,7 @@
 import type { DomainEvent, DomainState, EventsExit, EventsOptions } from '../../src/adapters/virsh.js';
 import type { LuksMetadata } from '../../src/adapters/cryptsetup.js';
 import { expectedDmUuid, isMappingOf } from '../../src/adapters/dm.js';
+import { CryptvmError } from '../../src/errors.js';
 
 export interface FakeDisk {
   luksUuid: string;
@@ -23,7 +24,8 @@ export interface FakeDomain {
 export class FakeHost {
   readonly calls: string[] = [];
   readonly disks = new Map<string, FakeDisk>();
-  readonly mappings = new Map<string, { device: string; uuid: string }>();
+  /** noTable: half-made (a cryptsetup killed mid-open); device: the block device it sits on. */
+  readonly mappings = new Map<string, { device: string; uuid: string; suspended?: boolean; noTable?: boolean }>();
   readonly mounts = new Map<string, string>();
   readonly domains = new Map<string, FakeDomain>();
   libvirtAllowed = false;
@@ -98,6 +100,11 @@ export class FakeHost {
       const d = this.disks.get(device);
       if (!d) throw new Error(`unexpected open of unknown device ${device}`);
       if (this.mappings.has(name)) throw new Error(`open of ${name} while the mapping exists (cryptsetup exit 5)`);
+      const holder = [...this.mappings].find(([, m]) => m.device === device)?.[0];
+      if (holder) {
+        // What cryptsetup prints, naming the kernel's dm node rather than the configured path.
+        throw new CryptvmError('MappingConflict', `volume ${name}: cryptsetup open /dev/dm-4 as ${name} failed: Cannot use device /dev/dm-4 which is in use (already mapped or mounted). — the device is already mapped or mounted under another name (lsblk)`, { volume: name });
+      }
       if (key.toString() !== d.passphrase) return 'bad-passphrase' as const;
       this.log(`open ${name}`);
       this.mappings.set(name, { device, uuid: expectedDmUuid(d.luksUuid, name) });
@@ -129,6 +136,17 @@ export class FakeHost {
     },
     isMappingOf,
     holders: async (name: string) => (this.held(name) ? ['qemu-system-x86 (pid 4242)'] : []),
+    mappingState: async (m: { name: string }) => {
+      const x = this.mappings.get(m.name);
+      if (!x) throw new Error(`unexpected mappingState of ${m.name}, which does not exist`);
+      return { hasTable: !x.noTable, suspended: Boolean(x.suspended), slaves: [x.device.split('/').pop() as string] };
+    },
+    removeHalfMade: async (name: string) => {
+      if (!this.mappings.get(name)?.noTable) throw new Error(`removeHalfMade of ${name}, which is not half-made`);
+      this.log(`dmsetup remove ${name}`);
+      this.mappings.delete(name);
+    },
+    holdersOfDevice: async (device: string) => [...this.mappings].filter(([, m]) => m.device === device).map(([n]) => `mapping ${n} (dm-5)`),
   };
 
   readonly devices = {

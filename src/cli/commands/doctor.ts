@@ -7,6 +7,9 @@ import { crypttabOverlaps } from '../crypttab.js';
 import { onEncryptedStorage } from '../../adapters/blockdev.js';
 import { QEMU_SAVE_DIR } from '../../adapters/virsh.js';
 import { certificateFindings } from '../certificates.js';
+import { parseTimespanMs, worstStopMs } from '../stop-budget.js';
+import { deviceFindings } from '../device-findings.js';
+import { Devices } from '../../adapters/devices.js';
 import { shutdownActorFindings } from '../shutdown-actors.js';
 import { ungatedGuestFindings } from '../ungated.js';
 
@@ -57,6 +60,25 @@ async function saveFindings(config: Config, saveDir: string): Promise<Finding[]>
   ];
 }
 
+/** Stopping every guest must fit in the time systemd gives cryptvm-guests.service's ExecStop. */
+async function stopBudgetFindings(ctx: CliContext, config: Config): Promise<Finding[]> {
+  if (config.guests.length === 0) return [];
+  const unit = 'cryptvm-guests.service';
+  const said = await ctx.systemctl.timeoutStop(unit);
+  const limit = said === undefined ? undefined : parseTimespanMs(said);
+  if (limit === undefined || !Number.isFinite(limit)) return [];
+  const worst = worstStopMs(config);
+  if (worst <= limit) return [];
+  const s = (ms: number): string => `${Math.round(ms / 1000)} s`;
+  return [
+    {
+      level: 'problem',
+      what: `stopping the guests can take ${s(worst)} (shutdown_timeout of each guest, parallel_shutdown = ${config.daemon.parallelShutdown}, in after= order), more than ${unit}'s TimeoutStopSec=${said}: at shutdown systemd kills the stop and the remaining guests are killed with it`,
+      fix: `raise it (systemctl edit ${unit}: [Service] TimeoutStopSec=${Math.ceil(worst / 60_000) + 5}min), or lower shutdown_timeout, or raise parallel_shutdown`,
+    },
+  ];
+}
+
 async function unitFindings(ctx: CliContext): Promise<Finding[]> {
   const out: Finding[] = [];
   const guests = await ctx.systemctl.isEnabled('cryptvm-guests.service');
@@ -72,10 +94,11 @@ export interface DoctorPaths {
   saveDir?: string;
   etcDir?: string;
   xmlDir?: string;
+  devices?: Devices;
 }
 
 export async function diagnose(ctx: CliContext, at: DoctorPaths = {}): Promise<Finding[]> {
-  const { crypttab = '/etc/crypttab', saveDir = QEMU_SAVE_DIR, etcDir = '/etc', xmlDir = '/etc/libvirt/qemu' } = at;
+  const { crypttab = '/etc/crypttab', saveDir = QEMU_SAVE_DIR, etcDir = '/etc', xmlDir = '/etc/libvirt/qemu', devices = new Devices() } = at;
   const out: Finding[] = [];
   let loaded: Config | undefined;
   try {
@@ -86,6 +109,8 @@ export async function diagnose(ctx: CliContext, at: DoctorPaths = {}): Promise<F
     out.push(...(await saveFindings(config, saveDir)));
     out.push(...certificateFindings(config.keyServer));
     if (config.daemon.libvirtUri === 'qemu:///system') out.push(...ungatedGuestFindings(config, ctx.configPath, xmlDir));
+    out.push(...(await stopBudgetFindings(ctx, config)));
+    out.push(...(await deviceFindings(config, devices)));
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     out.push(...e.problems.map((p) => ({ level: p.severity === 'error' ? ('problem' as const) : ('note' as const), what: `${p.file}:${p.line}: ${p.key}: ${p.message}`, fix: p.fix })));

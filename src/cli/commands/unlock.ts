@@ -66,19 +66,40 @@ async function answer(ctx: CliContext, askId: string, volumes: string[], given?:
   }
 }
 
+/**
+ * Volumes the daemon retried without asking anyone (key file, token, clevis, https: sources): how each ended.
+ * True when all of them opened.
+ */
+async function reportRetried(ctx: CliContext, retried: string[]): Promise<boolean> {
+  if (retried.length === 0) return true;
+  let ok = true;
+  for (const v of (await ctx.api().getStatus()).volumes.filter((x) => retried.includes(x.name))) {
+    if (v.state === 'open') println(ctx.stdout, `${v.name}: unlocked${v.keySource ? ` (${v.keySource})` : ''}`);
+    else {
+      ok = false;
+      println(ctx.stderr, `${v.name}: not unlocked (${v.state}${v.error ? `: ${v.error}` : ''})`);
+    }
+  }
+  return ok;
+}
+
 /** Unlocks the named (or all waiting) volumes; `given` is the --stdin passphrase, else the terminal asks. */
-async function unlockAll(ctx: CliContext, names: string[], given: Buffer | undefined): Promise<number> {
+export async function unlockAll(ctx: CliContext, names: string[], given: Buffer | undefined): Promise<number> {
+  // Without names the daemon retries every volume that is not open: remember which those are.
+  const targets = names.length > 0 ? names : (await ctx.api().getStatus()).volumes.filter((v) => v.state !== 'open' && !v.removed).map((v) => v.name);
   const tickets = await ctx.api().unlock(names);
+  const prompted = new Set(tickets.map((t) => t.volume));
+  const retriedOk = await reportRetried(ctx, targets.filter((n) => !prompted.has(n)));
   if (!tickets.length) {
-    println(ctx.stdout, 'nothing to unlock: no volume is waiting for a passphrase');
-    return EXIT_OK;
+    if (targets.length === 0) println(ctx.stdout, 'nothing to unlock: every volume is open');
+    return retriedOk ? EXIT_OK : EXIT_FAIL;
   }
   // One request may cover several volumes (a passphrase group): answer each Id once.
   const byId = new Map<string, string[]>();
   for (const t of tickets as UnlockTicket[]) byId.set(t.askId, [...(byId.get(t.askId) ?? []), t.volume]);
   const starting = willStart(await ctx.api().getStatus(), tickets.map((t) => t.volume));
   if (starting.length) println(ctx.stdout, `guests that will start once unlocked: ${starting.join(', ')}`);
-  let failed = false;
+  let failed = !retriedOk;
   for (const [askId, volumes] of byId) {
     const result = await answer(ctx, askId, volumes, given);
     if (result === 'aborted') {

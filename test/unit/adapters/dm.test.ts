@@ -79,3 +79,38 @@ describe('DeviceMapper (fake sysfs)', () => {
     await expect(dm(r).openCount('x')).rejects.toMatchObject({ code: 'Failed', exitCode: 1, command: 'dmsetup info -c --noheadings -o open x' });
   });
 });
+
+describe('holdersOfDevice', () => {
+  it('names the mapping stacked on a configured device path (symlink resolved), and nothing for a free one', async () => {
+    await put('dev/sdb1', '');
+    await link('dev/vg/tang', '../sdb1');
+    await link('sys/class/block/sdb1/holders/dm-0', '../../../../block/dm-0');
+    await put('dev/sdc1', '');
+    expect(await dm().holdersOfDevice('/dev/vg/tang')).toEqual(['mapping cr_a (dm-0)']);
+    expect(await dm().holdersOfDevice('/dev/sdc1')).toEqual([]);
+  });
+});
+
+describe('mappingState and removeHalfMade', () => {
+  it('reads table, suspension and slaves from sysfs; a device without a size has no table', async () => {
+    await put('sys/block/dm-4/dev', '253:4\n');
+    await put('sys/block/dm-4/size', '2093056\n');
+    await put('sys/block/dm-4/dm/name', 'cr_live\n');
+    await put('sys/block/dm-4/dm/suspended', '1\n');
+    await link('sys/block/dm-4/slaves/dm-3', '../../dm-3');
+    await put('sys/block/dm-6/dev', '253:6\n');
+    await put('sys/block/dm-6/size', '0\n');
+    await put('sys/block/dm-6/dm/name', 'cr_half\n');
+    await put('sys/block/dm-6/dm/suspended', '0\n');
+    expect(await dm().mappingState({ name: 'cr_live', dmName: 'dm-4', majMin: '253:4', uuid: '' })).toEqual({ hasTable: true, suspended: true, slaves: ['dm-3'] });
+    expect(await dm().mappingState({ name: 'cr_half', dmName: 'dm-6', majMin: '253:6', uuid: '' })).toEqual({ hasTable: false, suspended: false, slaves: [] });
+  });
+
+  it('removes a half-made mapping with dmsetup remove, and names the failure', async () => {
+    const runner = new FakeRunner().expect({ file: 'dmsetup', args: ['remove', '--', 'cr_half'], reply: { exitCode: 0 } });
+    await dm(runner).removeHalfMade('cr_half');
+    expect(runner.calls).toHaveLength(1);
+    const failing = new FakeRunner().expect({ file: 'dmsetup', args: ['remove', '--', 'cr_half'], reply: { exitCode: 1, stderr: 'device-mapper: remove ioctl on cr_half failed: Device or resource busy\n' } });
+    await expect(dm(failing).removeHalfMade('cr_half')).rejects.toThrow(/dmsetup remove of the half-made mapping failed: device-mapper: remove ioctl on cr_half failed: Device or resource busy/);
+  });
+});

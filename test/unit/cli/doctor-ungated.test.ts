@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Runner, RunResult } from '../../../src/adapters/exec.js';
 import { Systemctl } from '../../../src/adapters/systemctl.js';
 import { diagnose } from '../../../src/cli/commands/doctor.js';
+import { Devices } from '../../../src/adapters/devices.js';
 import type { CliContext } from '../../../src/cli/context.js';
 
 const enabledUnits: Runner = {
@@ -46,7 +47,11 @@ describe('cryptvm doctor: guests on cryptvm volumes that cryptvm does not gate',
     const configPath = join(dir, 'cryptvm.toml');
     writeFileSync(configPath, CONFIG, { mode: 0o600 });
     const ctx = { configPath, systemctl: new Systemctl(enabledUnits), api: () => ({ plan: async () => ({ boot: [], shutdown: [], conflicts: [] }) }) } as unknown as CliContext;
-    const f = await diagnose(ctx, { crypttab: join(dir, 'crypttab'), saveDir: tmpdir(), etcDir: dir, xmlDir: xml });
+    // The configured devices exist (doctor reports missing ones: device-findings.test.ts).
+    mkdirSync(join(dir, 'dev/vg'), { recursive: true });
+    for (const d of ['data', 'img']) writeFileSync(join(dir, 'dev/vg', d), '');
+    const devices = new Devices({ devRoot: join(dir, 'dev') });
+    const f = await diagnose(ctx, { crypttab: join(dir, 'crypttab'), saveDir: tmpdir(), etcDir: dir, xmlDir: xml, devices });
     expect(f).toEqual([
       {
         level: 'note',

@@ -142,7 +142,10 @@ describe('daemon lifecycle', () => {
   it('`guests start` before READY waits for READY instead of waking libvirtd (which would deadlock)', async () => {
     const h = host();
     const prompt = new TestSource('prompt');
-    const { daemon } = setup(lab(), h, { cr_imap: [prompt], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] });
+    // ready = "all": READY waits for the prompt, so the request below comes before READY for certain.
+    const cfg = lab();
+    cfg.daemon.ready = 'all';
+    const { daemon } = setup(cfg, h, { cr_imap: [prompt], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] });
     const booted = daemon.boot();
     await until(() => prompt.isWaiting, 'the prompt');
     await daemon.startGuests(['web']); // the fake host throws on any libvirt call before READY
