@@ -20,7 +20,7 @@ let skipped = 0;
 const say = (line) => console.error(`vitest: ${line}`);
 
 for (const suite of report.testResults ?? []) {
-  const name = relative(process.cwd(), suite.name);
+  const name = suite.name.startsWith(process.cwd()) ? relative(process.cwd(), suite.name) : suite.name;
   const tests = suite.assertionResults ?? [];
   const ran = tests.filter((t) => t.status === 'passed' || t.status === 'failed');
   const notRun = tests.filter((t) => t.status !== 'passed' && t.status !== 'failed');

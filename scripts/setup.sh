@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   # unit under test: what cryptvmd runs in production
   cryptsetup-bin dmsetup systemd dbus-daemon libvirt-clients libvirt-daemon mount util-linux libglib2.0-bin
+  # the units it ships order against libvirt's (virt-guest-shutdown.target, libvirtd.service): systemd-analyze
+  # verify needs them. Installed without starting a daemon, see below.
+  libvirt-daemon-system
+  # npm ci: node-pty has no Linux prebuild, node-gyp compiles it
+  python3 make g++
   # tests: password agents answered for real, a private dbus-daemon, the kernel keyring
   keyutils tang clevis clevis-luks jose socat curl openssl
   # packaging: the .deb and its checks
@@ -24,6 +29,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}" >&2
   if [ "$(id -u)" -ne 0 ]; then echo "setup: run as root (apt-get install needs it)" >&2; exit 1; fi
   export DEBIAN_FRONTEND=noninteractive
+  # A package's daemons are not started here: libvirt-daemon-system would start libvirtd, virtlogd,
+  # virtlockd and libvirt-guests on the CI host (or in the chroot of test/integration/setup/fresh-tree.test.ts,
+  # where a running daemon would keep the tree busy). The tests need its unit files only and run their own
+  # private libvirtd (test/helpers/libvirtd.ts); its default network (libvirt-daemon-config-network, a
+  # Recommends) is not installed at all. invoke-rc.d and deb-systemd-invoke both ask policy-rc.d; exit 101
+  # means "action forbidden". Only for this install and only when the admin has no policy of their own; on a
+  # systemd host the units are still enabled as Debian does, so they start at the next boot.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\n# scripts/setup.sh of cryptvm: no daemon starts while it installs packages\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get update -q >/dev/null
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
