@@ -42,7 +42,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   fi
   apt-get update -q >/dev/null
-  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  if ! out=$(apt-get install -y -q --no-install-recommends "${missing[@]}" 2>&1); then
+    printf '%s\n' "$out" | tail -n 40 >&2
+    echo "setup: apt-get install failed (its last lines above)" >&2
+    exit 1
+  fi
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -54,11 +54,18 @@ function nodeFiles(): string[] {
     .filter((p) => existsSync(p));
 }
 
-/** npm's configuration files and the CA file they name: bind-mounted read-only per run, never copied into a cache. */
-function npmConfig(): Bind[] {
+/**
+ * npm's configuration files, bind-mounted read-only per run (never copied into a cache), and the CA file they
+ * name, mounted beside them (not over the tree's own bundle, which ca-certificates writes) and passed as
+ * npm_config_cafile.
+ */
+function npmConfig(): { binds: Bind[]; env: string } {
   const rcs = [resolve(dirname(dirname(process.execPath)), 'etc/npmrc'), join(homedir(), '.npmrc')].filter((p) => existsSync(p));
-  const cafiles = rcs.flatMap((rc) => [...file(rc).matchAll(/^\s*cafile\s*=\s*(\S+)\s*$/gm)].map((m) => m[1] as string)).filter((p) => existsSync(p));
-  return [...rcs, ...cafiles].map((p) => ({ src: p, dst: p }));
+  const cafile = rcs.flatMap((rc) => [...file(rc).matchAll(/^\s*cafile\s*=\s*(\S+)\s*$/gm)].map((m) => m[1] as string)).filter((p) => existsSync(p)).at(-1);
+  const binds: Bind[] = rcs.map((p) => ({ src: p, dst: p }));
+  if (cafile === undefined) return { binds, env: '' };
+  binds.push({ src: cafile, dst: '/run/cryptvm-host/npm-ca.crt' });
+  return { binds, env: 'export npm_config_cafile=/run/cryptvm-host/npm-ca.crt; ' };
 }
 
 /** A host path mounted at a path inside the tree for one run (read-only unless rw). */
@@ -68,7 +75,8 @@ interface Bind { src: string; dst: string; rw?: boolean }
 function inTree(tree: string, script: string, log: string, binds: Bind[], timeoutMs: number): number | null {
   const setup = [
     'set -e', 'T=$1 S=$2', 'shift 2',
-    'mount -t proc proc "$T/proc"', 'mount --rbind /dev "$T/dev"', 'mount --rbind /sys "$T/sys"',
+    // "/" must be a mount point inside, as on a machine: unshare --propagation and /proc/self/mountinfo need it
+    'mount --bind "$T" "$T"', 'mount -t proc proc "$T/proc"', 'mount --rbind /dev "$T/dev"', 'mount --rbind /sys "$T/sys"',
     'mount -t tmpfs tmpfs "$T/run"', 'mount -t tmpfs tmpfs "$T/tmp"', 'cp /etc/resolv.conf "$T/etc/resolv.conf"',
     'while [ $# -gt 0 ]; do',
     '  D="$T$2"; mkdir -p "$(dirname "$D")"',
@@ -95,8 +103,7 @@ function extract(tar: string, tree: string): void {
   if (r.status !== 0) throw new Error(`tar -xf ${tar} failed (exit ${r.status}): ${r.stderr}`);
 }
 
-function pack(tree: string, tar: string, prefix: string): void {
-  for (const old of readdirSync(CACHE)) if (old.startsWith(prefix)) rmSync(join(CACHE, old), { force: true });
+function pack(tree: string, tar: string): void {
   const r = run('tar', ['-cf', `${tar}.tmp`, '-C', tree, '.'], { timeoutMs: 600_000 });
   if (r.status !== 0) throw new Error(`tar -cf ${tar} failed (exit ${r.status}): ${r.stderr}`);
   renameSync(`${tar}.tmp`, tar);
@@ -134,6 +141,7 @@ function provisioned(work: string): Provisioned {
   const tar = join(CACHE, `provisioned-${key}.tar`);
   const setupLog = join(CACHE, `provisioned-${key}.log`);
   if (existsSync(tar)) return { tar, setupStatus: 0, setupLog };
+  for (const old of readdirSync(CACHE)) if (old.startsWith('provisioned-')) rmSync(join(CACHE, old), { force: true });
   const tree = join(work, 'provision');
   extract(base.tar, tree);
   for (const p of nodeFiles()) cpSync(p, join(tree, p.slice(1)), { recursive: true, verbatimSymlinks: true });
@@ -142,12 +150,13 @@ function provisioned(work: string): Provisioned {
   mkdirSync(join(archives, 'partial'), { recursive: true });
   writeFileSync(setupLog, `# scripts/setup.sh in a fresh bookworm tree (${new Date().toISOString()})\n`);
   const started = Date.now();
-  const binds = [...npmConfig(), { src: archives, dst: '/var/cache/apt/archives', rw: true }];
-  const setupStatus = inTree(tree, `cd ${APP} && bash scripts/setup.sh`, setupLog, binds, 1_500_000);
+  const npm = npmConfig();
+  const binds = [...npm.binds, { src: archives, dst: '/var/cache/apt/archives', rw: true }];
+  const setupStatus = inTree(tree, `${npm.env}cd ${APP} && bash scripts/setup.sh`, setupLog, binds, 1_500_000);
   writeFileSync(setupLog, `# exit ${setupStatus} after ${Math.round((Date.now() - started) / 1000)} s\n`, { flag: 'a' });
   if (setupStatus === 0) {
     rmSync(join(tree, 'root/.npm'), { recursive: true, force: true });
-    pack(tree, tar, 'provisioned-');
+    pack(tree, tar);
   }
   rmSync(tree, { recursive: true, force: true });
   return { tar, setupStatus, setupLog };
@@ -171,10 +180,11 @@ describe.skipIf(missing !== undefined)('a fresh Debian 12 tree: scripts/setup.sh
     copyCheckout(tree);
     writeFileSync(log, `# the checkout's integration tests in a fresh bookworm tree after scripts/setup.sh (${new Date().toISOString()})\n`);
     const node18 = resolve(REPO, '.cache/node18'); // test/integration/packaging/tools.ts's download, reused when there
-    const binds = [...npmConfig(), ...(existsSync(node18) ? [{ src: node18, dst: `${APP}/.cache/node18` }] : [])];
+    const npm = npmConfig();
+    const binds = [...npm.binds, ...(existsSync(node18) ? [{ src: node18, dst: `${APP}/.cache/node18` }] : [])];
     const vitest = ['npx vitest run --project integration', ...EXCLUDE.map((g) => `--exclude '${g}'`), '--reporter=default --reporter=json --outputFile.json=/root/inner.json'].join(' ');
     const t0 = Date.now();
-    testsStatus = inTree(tree, `cd ${APP} && bash scripts/setup.sh && ${vitest}`, log, binds, 1_500_000);
+    testsStatus = inTree(tree, `${npm.env}cd ${APP} && bash scripts/setup.sh && ${vitest}`, log, binds, 1_500_000);
     console.log(`fresh tree: setup.sh + integration tests in ${Math.round((Date.now() - t0) / 1000)} s (exit ${testsStatus}, log ${log})`);
     const report = join(tree, 'root/inner.json');
     if (!existsSync(report)) return;
