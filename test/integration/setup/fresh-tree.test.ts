@@ -172,12 +172,15 @@ describe.skipIf(missing !== undefined)('a fresh Debian 12 tree: scripts/setup.sh
 
   beforeAll(() => {
     mkdirSync(CACHE, { recursive: true });
+    rmSync(log, { force: true });
     const started = Date.now();
     prov = provisioned(work);
     console.log(`fresh tree: provisioned in ${Math.round((Date.now() - started) / 1000)} s (setup.sh exit ${prov.setupStatus}, log ${prov.setupLog})`);
     if (prov.setupStatus !== 0) return;
+    const copying = Date.now();
     extract(prov.tar, tree);
     copyCheckout(tree);
+    console.log(`fresh tree: copy of the provisioned tree and the checkout in ${Math.round((Date.now() - copying) / 1000)} s`);
     writeFileSync(log, `# the checkout's integration tests in a fresh bookworm tree after scripts/setup.sh (${new Date().toISOString()})\n`);
     const node18 = resolve(REPO, '.cache/node18'); // test/integration/packaging/tools.ts's download, reused when there
     const npm = npmConfig();
