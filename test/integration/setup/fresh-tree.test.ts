@@ -130,6 +130,8 @@ function copyCheckout(tree: string): void {
   cpSync(REPO, app, { recursive: true, verbatimSymlinks: true, filter: (src) => !skip.has(src) });
 }
 
+interface InnerReport { testResults: { name: string; assertionResults: { status: string; fullName: string; failureMessages: string[] }[] }[] }
+
 interface Provisioned { tar: string; setupStatus: number | null; setupLog: string }
 
 /** The tree after scripts/setup.sh, made once per (base, setup.sh, package files, Node.js); setup's log kept beside it. */
@@ -168,7 +170,7 @@ describe.skipIf(missing !== undefined)('a fresh Debian 12 tree: scripts/setup.sh
   const log = join(CACHE, 'last-run.log');
   let prov: Provisioned;
   let testsStatus: number | null = null;
-  let counts: { passed: number; failed: number; skipped: number; problems: string; files: Record<string, string[]> } | undefined;
+  let counts: { passed: number; failed: number; skipped: number; problems: string; failures: string[]; files: Record<string, string[]> } | undefined;
 
   beforeAll(() => {
     mkdirSync(CACHE, { recursive: true });
@@ -194,10 +196,15 @@ describe.skipIf(missing !== undefined)('a fresh Debian 12 tree: scripts/setup.sh
     const c = run(process.execPath, [resolve(REPO, 'scripts/count-vitest.mjs'), report, '--strict']);
     const [passed, failed, skipped] = c.stdout.trim().split(' ').map(Number) as [number, number, number];
     const files: Record<string, string[]> = {};
-    for (const s of (JSON.parse(readFileSync(report, 'utf8')) as { testResults: { name: string; assertionResults: { status: string }[] }[] }).testResults) {
-      files[s.name.replace(`${APP}/`, '')] = s.assertionResults.map((a) => a.status);
+    const failures: string[] = [];
+    for (const s of (JSON.parse(readFileSync(report, 'utf8')) as InnerReport).testResults) {
+      const name = s.name.replace(`${APP}/`, '');
+      files[name] = s.assertionResults.map((a) => a.status);
+      for (const a of s.assertionResults.filter((t) => t.status === 'failed')) {
+        failures.push(`${name} › ${a.fullName}: ${(a.failureMessages[0] ?? '').split('\n').slice(0, 6).join(' ').slice(0, 400)}`);
+      }
     }
-    counts = { passed, failed, skipped, problems: c.stderr.trim(), files };
+    counts = { passed, failed, skipped, problems: c.stderr.trim(), failures, files };
   }, 1_800_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -208,6 +215,7 @@ describe.skipIf(missing !== undefined)('a fresh Debian 12 tree: scripts/setup.sh
   it('every integration test passes there: none failed, none skipped, none unable to run', () => {
     expect(counts, `no test report (exit ${testsStatus}); last lines of ${log}:\n${file(log).split('\n').slice(-40).join('\n')}`).toBeDefined();
     console.log(`fresh tree: ${counts?.passed} passed, ${counts?.failed} failed in ${Object.keys(counts?.files ?? {}).length} files`);
+    expect(counts?.failures, `failed in the fresh tree; see ${log}`).toEqual([]);
     expect(counts?.problems, `see ${log}`).toBe('');
     expect(counts?.failed).toBe(0);
     expect(counts?.passed).toBeGreaterThan(0);
