@@ -201,7 +201,7 @@ describe.skipIf(missing !== undefined)('a fresh Debian 12 tree: scripts/setup.sh
       const name = s.name.replace(`${APP}/`, '');
       files[name] = s.assertionResults.map((a) => a.status);
       for (const a of s.assertionResults.filter((t) => t.status === 'failed')) {
-        failures.push(`${name} › ${a.fullName}: ${(a.failureMessages[0] ?? '').split('\n').slice(0, 6).join(' ').slice(0, 400)}`);
+        failures.push(`${name} › ${a.fullName}: ${(a.failureMessages[0] ?? '').split('\n').filter((l) => !/^\s+at /.test(l)).slice(0, 8).join(' ').slice(0, 500)}`);
       }
     }
     counts = { passed, failed, skipped, problems: c.stderr.trim(), failures, files };
