@@ -19,9 +19,13 @@ export function ensureAskDir(): void {
   mkdirSync(ASK_DIR, { recursive: true, mode: 0o755 });
 }
 
+/** The running recordAskFiles recorders: answerNext shows them what it answers before the file goes away. */
+const recorders = new Set<(r: AskRequest) => void>();
+
 /** Wait for the request whose Id is `id`, answer it with `secret` (null = cancel), return what it asked. */
 export async function answerNext(id: string, secret: Buffer | null, timeoutMs = 10_000): Promise<AskRequest> {
   const req = await waitForRequest((r) => r.id === id, { timeoutMs, pollMs: 50 });
+  for (const note of recorders) note(req); // on a busy machine a recorder's poll may come after the answer
   await reply(req, secret, runner);
   return req;
 }
@@ -30,9 +34,13 @@ export async function answerNext(id: string, secret: Buffer | null, timeoutMs = 
 export function recordAskFiles(predicate: (r: AskRequest) => boolean): { seen: Map<string, AskRequest>; stop(): void } {
   const seen = new Map<string, AskRequest>();
   let stopped = false;
+  const note = (r: AskRequest): void => {
+    if (predicate(r)) seen.set(r.path, r);
+  };
+  recorders.add(note);
   const tick = async (): Promise<void> => {
     while (!stopped) {
-      for (const r of await listRequests()) if (predicate(r)) seen.set(r.path, r);
+      for (const r of await listRequests()) note(r);
       await new Promise((res) => setTimeout(res, 20));
     }
   };
@@ -41,6 +49,7 @@ export function recordAskFiles(predicate: (r: AskRequest) => boolean): { seen: M
     seen,
     stop: () => {
       stopped = true;
+      recorders.delete(note);
     },
   };
 }

@@ -7,8 +7,11 @@
 //
 // What works on Debian 12 / libvirt 9.0 (measured):
 // - `unshare --mount --net --propagation private sh -c 'mount tmpfs…; exec libvirtd -f <conf> -p <pid>'`
-//   as root. tmpfs over /run (hides the host's /run/libvirt; /var/run links there), /var/lib/libvirt,
-//   /var/cache/libvirt, /var/log/libvirt and /etc/libvirt: libvirtd cannot read or write host state.
+//   as root. tmpfs over /run (hides the host's /run/libvirt; /var/run links there), /var/lib, /var/cache
+//   and /var/log (libvirtd's directories are made inside them), and over /etc/libvirt when that exists:
+//   libvirtd cannot read or write host state. The mount points are directories every Debian system has,
+//   never ones a libvirt package may or may not have created (libvirt-daemon alone leaves no
+//   /var/lib/libvirt; without /etc/libvirt there is no host configuration to hide).
 //   The private net namespace keeps any network driver away from the host's interfaces.
 // - LIBVIRT_DRIVER_DIR=<empty dir>: libvirtd loads its stateful drivers (qemu, network, storage, …) as
 //   optional modules; with none found it serves only the test driver built into libvirt.so — no QEMU probe,
@@ -25,7 +28,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const PRIVATE = ['/run', '/var/lib/libvirt', '/var/cache/libvirt', '/var/log/libvirt', '/etc/libvirt'];
+/** Hidden under a private tmpfs: directories of the base system, so they exist on any Debian host. */
+const PRIVATE = ['/run', '/var/lib', '/var/cache', '/var/log'];
+/** libvirtd's own state directories, made inside those tmpfs mounts. */
+const STATE = ['/run/libvirt', '/var/lib/libvirt', '/var/cache/libvirt', '/var/log/libvirt'];
 
 export interface Libvirtd {
   /** `test+unix:///default?socket=…`: pass to `new Virsh(runner, { uri })`. */
@@ -57,7 +63,8 @@ export async function startLibvirtd(): Promise<Libvirtd> {
     [`unix_sock_dir = "${sockDir}"`, 'unix_sock_rw_perms = "0700"', 'auth_unix_rw = "none"', 'auth_unix_ro = "none"', 'log_outputs = "3:stderr"', ''].join('\n'),
   );
   const mounts = PRIVATE.map((d) => `mount -t tmpfs -o mode=0755 cryptvm-test ${d} || exit 1; `).join('');
-  const script = `${mounts}exec /usr/sbin/libvirtd -f ${conf} -p ${join(dir, 'libvirtd.pid')}`;
+  const etc = 'if [ -d /etc/libvirt ]; then mount -t tmpfs -o mode=0755 cryptvm-test /etc/libvirt || exit 1; fi; ';
+  const script = `${mounts}${etc}mkdir -p ${STATE.join(' ')} || exit 1; exec /usr/sbin/libvirtd -f ${conf} -p ${join(dir, 'libvirtd.pid')}`;
   const daemon = execa('unshare', ['--mount', '--net', '--propagation', 'private', 'sh', '-c', script], {
     env: { LC_ALL: 'C', LIBVIRT_DRIVER_DIR: drivers },
     reject: false,
