@@ -1,5 +1,7 @@
 // cryptvmd: the composition root. Builds the adapters, the managers and the daemon, owns the process
 // lifecycle (signals, exit codes). Everything interesting lives in daemon.ts, volumes.ts and guests.ts.
+// First import: SIGUSR1 must not start the inspector even while the other modules load.
+import { onSigusr1 } from '../sigusr1.js';
 import dbus from 'dbus-next';
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -152,6 +154,11 @@ async function main(): Promise<number> {
     };
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onTerm);
+  });
+  // SIGUSR1: one journal line with the state of every volume and guest (never the inspector, see sigusr1.ts).
+  onSigusr1(() => {
+    const s = d.status();
+    log.info({ phase: s.phase, volumes: s.volumes.map((v) => `${v.name}=${v.state}`), guests: s.guests.map((g) => `${g.name}=${g.state}`) }, `status: ${s.status}`);
   });
   process.on('SIGHUP', () => {
     d.reload().catch((e: unknown) => log.error({ err: errorMessage(e) }, `reload refused, keeping the running configuration:\n${errorMessage(e)}`));
