@@ -37,6 +37,7 @@ export function systemdMountArgs(source: string, where: string, opts: { options?
     `--property=Before=${before}`,
     ...(opts.type ? [`--type=${opts.type}`] : []),
     ...(opts.options ? [`--options=${opts.options}`] : []),
+    '--',
     source,
     where,
   ];
@@ -92,14 +93,14 @@ export class Mounts {
     }
     const r = this.systemdBefore
       ? await this.run('systemd-mount', systemdMountArgs(source, where, opts, this.systemdBefore), `mount ${source} on ${where}`)
-      : await this.run('mount', [...(opts.type ? ['-t', opts.type] : []), ...(opts.options ? ['-o', opts.options] : []), source, where], `mount ${source} on ${where}`);
+      : await this.run('mount', [...(opts.type ? ['-t', opts.type] : []), ...(opts.options ? ['-o', opts.options] : []), '--', source, where], `mount ${source} on ${where}`);
     if (r.exitCode !== 0) throw failure(`mount ${source} on ${where}`, r, 'check the filesystem (fsck), type and options');
     return 'mounted';
   }
 
   async unmount(where: string): Promise<'unmounted' | 'not-mounted' | 'busy'> {
     if (!this.isMounted(where)) return 'not-mounted';
-    const r = await this.run('umount', [where], `unmount ${where}`);
+    const r = await this.run('umount', ['--', where], `unmount ${where}`);
     if (r.exitCode === 0) return 'unmounted';
     if (/target is busy|device is busy/i.test(r.stderr)) return 'busy';
     if (/not mounted/i.test(r.stderr)) return 'not-mounted';

@@ -2,6 +2,7 @@
 // systemd-cryptsetup checks key files: a secret anyone but root can read is refused, whatever it would unlock.
 
 import { statSync } from 'node:fs';
+import { unsafeName } from './names.js';
 
 /** What is wrong with a secret file, as [message, fix] pairs; empty when it is safe to use. */
 export function checkSecretFile(path: string, checkOwnership: boolean, what = 'key file'): [string, string][] {
@@ -37,5 +38,5 @@ export function checkPublicFile(path: string, what: string): [string, string][] 
 
 /** systemd credential names are file names in $CREDENTIALS_DIRECTORY. */
 export function validCredentialName(name: string): boolean {
-  return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && Buffer.byteLength(name) <= 255;
+  return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && Buffer.byteLength(name) <= 255 && unsafeName(name) === undefined;
 }

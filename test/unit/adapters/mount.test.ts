@@ -68,7 +68,7 @@ describe('Mounts.mount / unmount', () => {
     const m = new Mounts({ procRoot: join(root, 'proc') }, r);
     const where = join(root, 'a b/deep');
     expect(await m.mount('/dev/mapper/cr_x', where, { type: 'ext4', options: 'noatime' })).toBe('mounted');
-    expect(r.calls[0]?.args).toEqual(['-t', 'ext4', '-o', 'noatime', '/dev/mapper/cr_x', where]);
+    expect(r.calls[0]?.args).toEqual(['-t', 'ext4', '-o', 'noatime', '--', '/dev/mapper/cr_x', where]);
     expect((await stat(where)).mode & 0o777).toBe(0o755);
     expect(await m.mount('/dev/mapper/cr_x', where)).toBe('already-mounted');
     await expect(m.mount('/dev/mapper/other', where)).rejects.toMatchObject({ code: 'MappingConflict' });
@@ -92,7 +92,7 @@ describe('Mounts.mount / unmount', () => {
     await expect(m.mount('/dev/mapper/bad', join(root, 'x'))).rejects.toMatchObject({
       code: 'Failed',
       exitCode: 32,
-      command: `mount /dev/mapper/bad ${join(root, 'x')}`,
+      command: `mount -- /dev/mapper/bad ${join(root, 'x')}`,
       message: expect.stringContaining('wrong fs type'),
     });
   });
@@ -107,6 +107,7 @@ describe('systemdMountArgs', () => {
       '--property=Before=cryptvm.service',
       '--type=ext4',
       '--options=noatime',
+      '--',
       '/dev/mapper/cr_images',
       '/var/lib/libvirt/images/secure',
     ]);
