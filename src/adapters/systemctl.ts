@@ -5,9 +5,9 @@ import type { Runner } from './exec.js';
 export class Systemctl {
   constructor(private readonly runner: Runner) {}
 
-  private async word(verb: string, unit: string): Promise<string> {
+  private async word(verb: string, unit: string, ...opts: string[]): Promise<string> {
     try {
-      const r = await this.runner.run('systemctl', [verb, unit], { timeoutMs: 10_000 });
+      const r = await this.runner.run('systemctl', [verb, ...opts, unit], { timeoutMs: 10_000 });
       // e.g. "active", "inactive", "failed", "enabled", "disabled", "masked", "not-found"; nothing when
       // systemd is not PID 1 ("System has not been booted with systemd" on stderr).
       return r.stdout.trim().split('\n')[0] || 'unknown';
@@ -24,5 +24,10 @@ export class Systemctl {
   /** enabled, disabled, static, masked, not-found, … or unknown. */
   isEnabled(unit: string): Promise<string> {
     return this.word('is-enabled', unit);
+  }
+
+  /** One property of a unit (`systemctl show -p NAME --value`), e.g. LimitCORE → "0"; unknown without systemd. */
+  property(unit: string, name: string): Promise<string> {
+    return this.word('show', unit, '-p', name, '--value');
   }
 }

@@ -7,6 +7,7 @@ import { crypttabOverlaps } from '../crypttab.js';
 import { onEncryptedStorage } from '../../adapters/blockdev.js';
 import { QEMU_SAVE_DIR } from '../../adapters/virsh.js';
 import { certificateFindings } from '../certificates.js';
+import { COREDUMP_DIR, coredumpFindings } from '../coredump.js';
 
 export interface Finding {
   /** 'problem' will bite (exit 1); 'note' is worth knowing. */
@@ -71,7 +72,7 @@ async function unitFindings(ctx: CliContext): Promise<Finding[]> {
   return out;
 }
 
-export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', saveDir = QEMU_SAVE_DIR): Promise<Finding[]> {
+export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', saveDir = QEMU_SAVE_DIR, coredumpDir = COREDUMP_DIR): Promise<Finding[]> {
   const out: Finding[] = [];
   try {
     const { config, warnings } = loadConfig(ctx.configPath);
@@ -84,6 +85,7 @@ export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', save
     out.push(...e.problems.map((p) => ({ level: p.severity === 'error' ? ('problem' as const) : ('note' as const), what: `${p.file}:${p.line}: ${p.key}: ${p.message}`, fix: p.fix })));
   }
   out.push(...(await unitFindings(ctx)));
+  out.push(...(await coredumpFindings(ctx.systemctl, 'cryptvm.service', coredumpDir)));
   try {
     const plan = await ctx.api().plan();
     out.push(...plan.conflicts.map((c) => ({ level: 'problem' as const, what: c, fix: 'see cryptvm plan' })));
@@ -95,7 +97,7 @@ export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', save
 
 export const doctor: Command = {
   name: 'doctor',
-  summary: 'find setup problems (crypttab overlap, key file modes, units, autostart conflicts, expiring certificates)',
+  summary: 'find setup problems (crypttab overlap, key file modes, units, core dumps, autostart conflicts, expiring certificates)',
   usage: 'doctor',
   help: '  Prints each finding with a fix; exit 1 when something will bite.',
   options: {},

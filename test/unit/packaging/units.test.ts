@@ -42,11 +42,16 @@ describe('cryptvm.service', () => {
     }
   });
 
-  it('bounds start and stop, stops only the daemon with SIGTERM, shares the keyring', () => {
+  it('bounds start and stop, stops only the daemon with SIGTERM, keeps its keyring private', () => {
     expect(single(daemon, 'Service', 'TimeoutStartSec')).not.toMatch(/^(0|infinity)$/);
     expect(single(daemon, 'Service', 'TimeoutStopSec')).toBe('10min');
     expect(single(daemon, 'Service', 'KillMode')).toBe('mixed');
-    expect(single(daemon, 'Service', 'KeyringMode')).toBe('shared');
+    // Nothing uses the kernel keyring across processes (no --keyname): the default, private, keyring.
+    expect(daemon.get('Service')?.has('KeyringMode')).toBe(false);
+  });
+
+  it('lets neither the daemon nor its cryptsetup dump core (keys in memory)', () => {
+    expect(single(daemon, 'Service', 'LimitCORE')).toBe('0');
   });
 
   it('keeps state and runtime directories private', () => {
