@@ -1,10 +1,11 @@
 // Filesystems on opened mappings (qcow2 images on an encrypted ext4). State comes from
 // /proc/self/mountinfo (no spawn; synchronous: a small kernel file); mount/umount run through the Runner.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CryptvmError } from '../errors.js';
 import { SpawnError, type Runner, type RunResult } from './exec.js';
 import { processesUsing } from './dm.js';
+import { symlinkOn, untrustedDir, untrustedParent, type PathProblem } from '../trusted-path.js';
 
 export interface MountEntry {
   mountPoint: string;
@@ -79,18 +80,24 @@ export class Mounts {
     return this.mountedSource(where) !== undefined;
   }
 
-  /** Creates `where` (mkdir -p, 0755) and mounts; a mount of the same source already there is success. */
+  /**
+   * Creates `where` (mkdir -p, 0755) and mounts; a mount of the same source already there is success.
+   * Refuses a mount point reached through a symbolic link, or below a directory someone but root could change:
+   * they could make the filesystem land somewhere else (a symlink into /etc), with root doing the mount.
+   */
   async mount(source: string, where: string, opts: { options?: string; type?: string } = {}): Promise<'mounted' | 'already-mounted'> {
     const current = this.mountedSource(where);
     if (current === source) return 'already-mounted';
     if (current !== undefined) {
       throw new CryptvmError('MappingConflict', `${where}: ${current} is already mounted there, not ${source} — unmount it or change mount.where`);
     }
+    checkMountPoint(where);
     try {
       mkdirSync(where, { recursive: true, mode: 0o755 });
     } catch (cause) {
       throw new CryptvmError('Failed', `cannot create mount point ${where}: ${String(cause)} — check the parent directory`, { cause });
     }
+    checkMountPoint(where, true);
     const r = this.systemdBefore
       ? await this.run('systemd-mount', systemdMountArgs(source, where, opts, this.systemdBefore), `mount ${source} on ${where}`)
       : await this.run('mount', [...(opts.type ? ['-t', opts.type] : []), ...(opts.options ? ['-o', opts.options] : []), '--', source, where], `mount ${source} on ${where}`);
@@ -129,4 +136,18 @@ export class Mounts {
 function failure(what: string, r: RunResult, fix: string): CryptvmError {
   const line = r.stderr.split('\n').find((l) => l.trim()) ?? `exit code ${r.exitCode}`;
   return new CryptvmError('Failed', `${what} failed: ${line.trim()} — ${fix}`, { command: r.command, exitCode: r.exitCode, cause: r });
+}
+
+function checkMountPoint(where: string, exists = false): void {
+  const refuse = (p: PathProblem): never => {
+    throw new CryptvmError('Failed', `mount point ${where} is not safe: ${p.message} — ${p.fix}`);
+  };
+  const link = symlinkOn(where);
+  if (link) refuse({ message: `${link} is a symbolic link`, fix: 'set mount.where to the real path (realpath)' });
+  const parent = untrustedParent(where);
+  if (parent) refuse(parent);
+  if (exists) {
+    const self = untrustedDir(where, lstatSync(where));
+    if (self) refuse(self);
+  }
 }
