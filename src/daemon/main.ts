@@ -10,6 +10,7 @@ import { Cryptsetup } from '../adapters/cryptsetup.js';
 import { DeviceMapper } from '../adapters/dm.js';
 import { Devices } from '../adapters/devices.js';
 import { Mounts } from '../adapters/mount.js';
+import { Systemctl } from '../adapters/systemctl.js';
 import { QEMU_SAVE_DIR, Virsh } from '../adapters/virsh.js';
 import { onEncryptedStorage } from '../adapters/blockdev.js';
 import { AskPassword, type Asker } from '../adapters/askpass.js';
@@ -62,6 +63,7 @@ async function main(): Promise<number> {
   log.info({ version: VERSION, config: config.path, volumes: config.volumes.length, guests: config.guests.length }, 'starting');
 
   const runner = new ProcessRunner();
+  const systemctl = new Systemctl(runner);
   const notifier = new SystemdNotifier(runner, process.env, (e) => log.warn({ err: errorMessage(e) }, 'sd_notify failed'));
   const cryptsetup = new Cryptsetup(runner);
   const dm = new DeviceMapper({}, runner);
@@ -90,7 +92,8 @@ async function main(): Promise<number> {
     dm,
     devices: new Devices(),
     hints,
-    mounts: new Mounts(existsSync('/run/systemd/system') ? { systemdBefore: 'cryptvm.service' } : {}, runner),
+    // Under systemd, PID 1 mounts and unmounts (the daemon has its own, read-only mount namespace).
+    mounts: new Mounts(existsSync('/run/systemd/system') ? { systemdBefore: 'cryptvm.service', stopUnit: (u) => systemctl.stopNow(u) } : {}, runner),
     sources: (v, forcePrompt) => {
       const s = buildSources(v, { broker, token, clevis, https: { server: (daemon?.currentConfig() ?? config).keyServer, log } });
       if (forcePrompt && !v.keys.some((k) => k.kind === 'prompt')) s.push(new PromptSource(broker));

@@ -113,3 +113,40 @@ describe('systemdMountArgs', () => {
     ]);
   });
 });
+
+describe('unmount through PID 1 (systemd)', () => {
+  it('names the mount unit as systemd-escape --path --suffix=mount does', async () => {
+    const { mountUnitName } = await import('../../../src/adapters/mount.js');
+    const { spawnSync } = await import('node:child_process');
+    for (const where of ['/var/lib/libvirt/images/secure', '/srv/my images/.hidden', '/srv/.x/a-b/ü', '/', '/a//b/']) {
+      const expected = spawnSync('systemd-escape', ['--path', '--suffix=mount', where], { encoding: 'utf8' }).stdout.trim();
+      expect(mountUnitName(where), where).toBe(expected);
+    }
+  });
+
+  it('stops the mount unit (ignoring ordering) instead of running umount; still mounted after a failed stop is busy', async () => {
+    const where = '/var/lib/libvirt/images/my secure';
+    const mounted = new Set([where]);
+    const stopped: string[] = [];
+    let busy = true;
+    const m = new Mounts(
+      {
+        procRoot: join(root, 'proc'),
+        systemdBefore: 'cryptvm.service',
+        stopUnit: async (unit) => {
+          stopped.push(unit);
+          if (busy) return { command: `systemctl stop ${unit}`, exitCode: 1, stdout: '', stderr: `Job for ${unit} failed.\n` };
+          mounted.delete(where);
+          return { command: `systemctl stop ${unit}`, exitCode: 0, stdout: '', stderr: '' };
+        },
+      },
+      new FakeRunner(),
+    );
+    (m as unknown as { isMounted: (w: string) => boolean }).isMounted = (w) => mounted.has(w);
+    expect(await m.unmount(where)).toBe('busy');
+    busy = false;
+    expect(await m.unmount(where)).toBe('unmounted');
+    expect(await m.unmount(where)).toBe('not-mounted');
+    expect(stopped).toEqual(['var-lib-libvirt-images-my\\x20secure.mount', 'var-lib-libvirt-images-my\\x20secure.mount']);
+  });
+});
