@@ -13,6 +13,7 @@ import { scenarioBoot } from './scenarios/a-boot.mjs';
 import { scenarioRestart } from './scenarios/b-restart.mjs';
 import { scenarioLateUnlock } from './scenarios/c-late-unlock.mjs';
 import { scenarioCli } from './scenarios/f-cli.mjs';
+import { scenarioHardening } from './scenarios/h-hardening.mjs';
 import { powerOff, checkShutdownJournal } from './scenarios/d-poweroff.mjs';
 import { checkUnattended } from './scenarios/g-unattended.mjs';
 import { newMarker, writeMarkers, checkMarkers } from './scenarios/e-data.mjs';
@@ -48,6 +49,7 @@ try {
   await step(['c: scenario'], () => scenarioLateUnlock(t, vm, timings));
   await step(['g: headless boot 2'], () => checkUnattended(t, vm, 'headless boot 2'));
   await step(['f: scenario'], () => scenarioCli(t, vm, images.runDir));
+  await step(['h: scenario'], () => scenarioHardening(t, vm));
   await step(['d: journal checks'], () => checkShutdownJournal(t, vm, SHUTDOWN_TIMEOUT_S));
   await step(['e: markers checked'], () => checkMarkers(t, vm.res, marker));
   await step(['d: second VM off'], async () => { timings.powerOff2 = await powerOff(t, vm, 'second'); });
