@@ -6,6 +6,8 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 export interface Hits {
   utf8: number;
   utf16: number;
+  /** Where the first few were: the mapping (pathname or [heap]/anonymous) and 48 bytes of context before. */
+  where: string[];
 }
 
 /** Matches that start before `limit` (the next chunk, which overlaps, counts the rest). */
@@ -17,7 +19,7 @@ function count(hay: Buffer, needle: Buffer, limit: number): number {
 
 export function scanProcess(pid: number, needles: Record<string, string>): { hits: Record<string, Hits>; bytes: number } {
   const forms = Object.entries(needles).map(([k, s]) => [k, Buffer.from(s, 'utf8'), Buffer.from(s, 'utf16le')] as const);
-  const hits: Record<string, Hits> = Object.fromEntries(forms.map(([k]) => [k, { utf8: 0, utf16: 0 }]));
+  const hits: Record<string, Hits> = Object.fromEntries(forms.map(([k]) => [k, { utf8: 0, utf16: 0, where: [] }]));
   let bytes = 0;
   const fd = openSync(`/proc/${pid}/mem`, 'r');
   try {
@@ -41,8 +43,14 @@ export function scanProcess(pid: number, needles: Record<string, string>): { hit
         const limit = last ? got : got - 1024;
         bytes += last ? got : got - 1024;
         for (const [k, u8, u16] of forms) {
-          hits[k]!.utf8 += count(view, u8, limit);
+          const n = count(view, u8, limit);
+          hits[k]!.utf8 += n;
           hits[k]!.utf16 += count(view, u16, limit);
+          if (n > 0 && hits[k]!.where.length < 6) {
+            const i = view.indexOf(u8);
+            const before = view.subarray(Math.max(0, i - 48), i).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
+            hits[k]!.where.push(`${m[4] || 'anon'}+0x${(off + i).toString(16)} …${before}`);
+          }
         }
         buf.fill(0);
         if (last) break;

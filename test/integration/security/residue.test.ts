@@ -178,6 +178,7 @@ describe('secret residue in memory', () => {
     }));
     console.log(`residue of each canary (daemon: ${(before.bytes / 2 ** 20).toFixed(0)} MiB scanned; cryptvm: ${(cliScan.bytes / 2 ** 20).toFixed(0)} MiB)`);
     console.table(rows);
+    for (const p of PATHS) for (const w of after.hits[p]!.where) console.log(`  ${p}: ${w}`);
 
     expect(total(after.hits.control!), 'control: the config path').toBeGreaterThan(0);
     // Read by the daemon itself into a Buffer it wipes: nothing may remain.
