@@ -10,6 +10,8 @@ PACKAGES=(
   cryptsetup-bin dmsetup systemd dbus-daemon libvirt-clients libvirt-daemon mount util-linux libglib2.0-bin
   # tests: password agents answered for real, a private dbus-daemon, the kernel keyring
   keyutils tang clevis clevis-luks jose socat curl openssl
+  # metrics: node_exporter serves the textfile, promtool checks metrics and unit-tests the alert rules
+  prometheus-node-exporter prometheus
   # packaging: the .deb and its checks
   dpkg-dev lintian groff-base groff man-db mandoc rpm fakeroot
   # the lab VM: image build, guest kernel, emulator

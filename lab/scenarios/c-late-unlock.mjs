@@ -12,6 +12,14 @@ export async function scenarioLateUnlock(t, { con, res }, timings) {
   t.check('c: libvirtd started although a passphrase is missing', /^active\nactive/.test(ready.out), ready.out.replace(/\n/g, ' '));
   t.check('c: imap and office wait for the passphrase', !running(list.out, 'imap') && !running(list.out, 'office')
     && /waiting|locked/i.test(ready.out), ready.out.split('\n')[2]);
+  // Issue 14: the metrics file shows the waiting volume; the notify command told of it and of boot_wait passing.
+  const prom = await res.sh('cat /run/cryptvm/cryptvm.prom');
+  t.check('c: metrics: cr_imap_encr waiting for a passphrase, cryptvm_up 1, time to READY',
+    /^cryptvm_volume_state\{volume="cr_imap_encr",state="waiting-passphrase"\} 1$/m.test(prom.out) && /^cryptvm_up 1$/m.test(prom.out)
+    && /^cryptvm_ready_seconds \d/m.test(prom.out), prom.out.split('\n').filter((l) => /waiting-passphrase"\} 1|^cryptvm_(up|ready)/.test(l)).join(' | '));
+  const told = await res.sh('journalctl -b -t cryptvm-notify -o cat');
+  t.check('c: notify command ran for the waiting volume and for boot_wait passing',
+    /^volume-waiting$/m.test(told.out) && /^boot-wait-passed$/m.test(told.out), told.out.replace(/\n/g, ' ').slice(0, 300));
   const tAnswer = Date.now();
   await con.line('systemd-tty-ask-password-agent --query');
   try {
@@ -33,4 +41,10 @@ export async function scenarioLateUnlock(t, { con, res }, timings) {
   t.check('c: imap and office start by themselves after the late unlock',
     running(after.out, 'imap') && running(after.out, 'office'), after.out.replace(/\s+/g, ' '));
   timings.lateUnlockToGuests = (Date.now() - tAnswer) / 1000;
+  const opened = await res.sh('sleep 2; cat /run/cryptvm/cryptvm.prom; journalctl -b -t cryptvm-notify -o cat');
+  t.check('c: metrics: cr_imap_encr open by prompt, with its unlock duration; notify: all-open',
+    /^cryptvm_volume_state\{volume="cr_imap_encr",state="open"\} 1$/m.test(opened.out)
+    && /^cryptvm_volume_key_source_info\{volume="cr_imap_encr",source="prompt"\} 1$/m.test(opened.out)
+    && /^cryptvm_volume_unlock_duration_seconds\{volume="cr_imap_encr"\} \d/m.test(opened.out) && /^all-open$/m.test(opened.out),
+    opened.out.split('\n').filter((l) => /cr_imap_encr.*(open"\} 1|source|duration)|^all-open/.test(l)).join(' | '));
 }

@@ -74,6 +74,10 @@ inst 0644 "$here/copyright" /usr/share/doc/cryptvm/copyright
 mkdir -p "$stage/usr/share/doc/cryptvm"
 gzip -9n -c "$here/changelog" > "$stage/usr/share/doc/cryptvm/changelog.Debian.gz"
 chmod 0644 "$stage/usr/share/doc/cryptvm/changelog.Debian.gz"
+# Fleet examples (docs/fleet.md): Prometheus alert rules with their promtool tests, a [notify] command.
+inst 0644 "$root/packaging/monitoring/cryptvm-alerts.yml" /usr/share/doc/cryptvm/examples/cryptvm-alerts.yml
+inst 0644 "$root/packaging/monitoring/cryptvm-alerts.test.yml" /usr/share/doc/cryptvm/examples/cryptvm-alerts.test.yml
+inst 0644 "$root/packaging/notify/tell-admin-mail" /usr/share/doc/cryptvm/examples/tell-admin-mail
 # Directories other than /etc/cryptvm/keys are 0755 whatever the caller's umask was.
 find "$stage" -type d ! -path "$stage/etc/cryptvm/keys" -exec chmod 0755 {} +
 

@@ -11,7 +11,8 @@ import { resolveDaemon } from './resolve-daemon.js';
 import { resolveGuest } from './resolve-guest.js';
 import { resolveKeyServer } from './resolve-key-server.js';
 import { resolveVolume } from './resolve-volume.js';
-import { daemonSchema, fileSchema, guestSchema, keyServerSchema, volumeSchema } from './schema.js';
+import { daemonSchema, fileSchema, guestSchema, keyServerSchema, metricsSchema, notifySchema, volumeSchema } from './schema.js';
+import { resolveMetrics, resolveNotify } from './resolve-fleet.js';
 import type { Config, GuestConfig, VolumeConfig } from './types.js';
 import { checkShape } from './zod-issues.js';
 import { checkStateDir } from './state-dir.js';
@@ -99,6 +100,9 @@ export function parseConfig(text: string, path: string, opts: LoadOptions = {}):
   });
   const rawServer = top.key_server && (checkShape(keyServerSchema, top.key_server, 'key_server', 'key_server', p) ?? {});
   const keyServer = resolveKeyServer(rawServer, firstHttpsLine(volumes, top.volume ?? [], p), p, checkOwnership);
+  // Present only when the file has the table, so configs without them stay exactly as they were.
+  const metrics = top.metrics && { metrics: resolveMetrics(checkShape(metricsSchema, top.metrics, 'metrics', 'metrics', p) ?? {}, p) };
+  const notify = top.notify && { notify: resolveNotify(checkShape(notifySchema, top.notify, 'notify', 'notify', p) ?? {}, p) };
   checkVolumes(p, volumes);
   checkGuests(p, guests, volumes.flatMap((v) => (v.name === undefined ? [] : [v.name])));
 
@@ -106,7 +110,7 @@ export function parseConfig(text: string, path: string, opts: LoadOptions = {}):
   if (p.errors.length > 0) throw new ConfigError(sorted);
   const only = <T>(entries: Entry<T>[]): T[] => entries.map((e) => e.value as T);
   return {
-    config: { path, daemon, keyServer, volumes: only(volumes), guests: only(guests) },
+    config: { path, daemon, keyServer, volumes: only(volumes), guests: only(guests), ...metrics, ...notify },
     warnings: sorted.filter((w) => w.severity === 'warning'),
   };
 }

@@ -7,6 +7,7 @@ import type { RawKeyServer } from './schema.js';
 import { checkPublicFile, checkSecretFile, validCredentialName } from './secret-file.js';
 import type { KeyServerConfig } from './types.js';
 import { absolutePath, tuningDuration, tuningInt } from './values.js';
+import { resolveVaultAuth } from './resolve-vault-auth.js';
 
 const SECOND = 1000;
 
@@ -53,9 +54,9 @@ export function resolveKeyServer(raw: RawKeyServer | undefined, httpsLine: numbe
   if (needed && raw.ca === undefined) {
     p.error('key_server', 'required key "ca" is missing: https: sources verify the server against it', 'add ca = "/etc/cryptvm/ca.pem" (there is no way to turn verification off)');
   }
-  const auth = raw.token_file ?? tokenCredential ?? raw.client_cert;
+  const auth = raw.token_file ?? tokenCredential ?? raw.client_cert ?? raw.auth;
   if (needed && auth === undefined) {
-    p.error('key_server', 'no authentication for the key server', 'set token_file, token_credential, or client_cert and client_key');
+    p.error('key_server', 'no authentication for the key server', 'set token_file, token_credential, auth = "approle" with role_id_file and secret_id_file, or client_cert and client_key');
   }
   if (raw.field === '') p.error(k('field'), 'is empty', 'name the secret\'s field that holds the key, e.g. field = "passphrase"');
   const d = KEY_SERVER_DEFAULTS;
@@ -69,6 +70,7 @@ export function resolveKeyServer(raw: RawKeyServer | undefined, httpsLine: numbe
     connectTimeoutMs: tuningDuration(p, k('connect_timeout'), raw.connect_timeout, d.connectTimeoutMs, [100, 300 * SECOND]),
     timeoutMs: tuningDuration(p, k('timeout'), raw.timeout, d.timeoutMs, [SECOND, 3600 * SECOND]),
     maxBytes: tuningInt(p, k('max_bytes'), raw.max_bytes, d.maxBytes, 1, 1_048_576),
+    ...resolveVaultAuth(raw, p, checkOwnership),
   };
   return raw.ca === undefined ? undefined : resolved;
 }

@@ -49,6 +49,24 @@ export const keyServerSchema = z.strictObject({
   connect_timeout: z.optional(duration),
   timeout: z.optional(duration),
   max_bytes: z.optional(z.number()),
+  auth: z.optional(z.enum(['token', 'approle', 'cert'])),
+  auth_mount: z.optional(z.string()),
+  cert_role: z.optional(z.string()),
+  role_id_file: z.optional(z.string()),
+  role_id_credential: z.optional(z.string()),
+  secret_id_file: z.optional(z.string()),
+  secret_id_credential: z.optional(z.string()),
+  namespace: z.optional(z.string()),
+  kv_version: z.optional(z.number()),
+});
+
+export const metricsSchema = z.strictObject({
+  textfile: z.optional(z.string()),
+});
+
+export const notifySchema = z.strictObject({
+  command: z.optional(z.array(z.string())),
+  timeout: z.optional(duration),
 });
 
 export const guestSchema = z.strictObject({
@@ -67,12 +85,16 @@ export const fileSchema = z.strictObject({
   key_server: z.optional(z.record(z.string(), z.unknown())),
   volume: z.optional(z.array(z.record(z.string(), z.unknown()))),
   guest: z.optional(z.array(z.record(z.string(), z.unknown()))),
+  metrics: z.optional(z.record(z.string(), z.unknown())),
+  notify: z.optional(z.record(z.string(), z.unknown())),
 });
 
 export type RawDaemon = z.infer<typeof daemonSchema>;
 export type RawVolume = z.infer<typeof volumeSchema>;
 export type RawKeyServer = z.infer<typeof keyServerSchema>;
 export type RawGuest = z.infer<typeof guestSchema>;
+export type RawMetrics = z.infer<typeof metricsSchema>;
+export type RawNotify = z.infer<typeof notifySchema>;
 
 /** Valid keys by table, for "did you mean" and the list shown when nothing is close. */
 export const KNOWN_KEYS: Record<string, string[]> = {
@@ -82,6 +104,8 @@ export const KNOWN_KEYS: Record<string, string[]> = {
   volume: Object.keys(volumeSchema.shape),
   'volume.mount': Object.keys(mountSchema.shape),
   guest: Object.keys(guestSchema.shape),
+  metrics: Object.keys(metricsSchema.shape),
+  notify: Object.keys(notifySchema.shape),
 };
 
 /** How each value is written, for "how to fix it" hints. */
@@ -97,4 +121,7 @@ export const EXAMPLES: Record<string, string> = {
   key_server: '[key_server]',
   volume: '[[volume]] (double brackets)',
   guest: '[[guest]] (double brackets)',
+  metrics: '[metrics]',
+  notify: '[notify]',
+  command: 'command = ["/usr/local/sbin/tell-admin"]',
 };

@@ -41,7 +41,22 @@ export interface KeyServerConfig {
   timeoutMs: number;
   /** Reply bodies larger than this are refused (default 64 KiB). */
   maxBytes: number;
+  /** Log in first (Vault/OpenBao AppRole or TLS certificate auth) and read with the token it returns. */
+  login?: VaultLogin;
+  /** Vault Enterprise / OpenBao namespace, sent as X-Vault-Namespace on every request. */
+  namespace?: string;
+  /** KV secrets engine version of the URLs: 2 (default) answers data.data.<field>, 1 answers data.<field>. */
+  kvVersion?: 1 | 2;
 }
+
+/** Where a login secret (role_id, secret_id) is read from: a root-only file or a systemd credential. */
+export type SecretRef = { file: string } | { credential: string };
+
+export type VaultLogin =
+  /** POST /v1/auth/<mount>/login {role_id, secret_id}. */
+  | { method: 'approle'; mount: string; roleId: SecretRef; secretId: SecretRef }
+  /** POST /v1/auth/<mount>/login {name?} over TLS with the [key_server] client certificate. */
+  | { method: 'cert'; mount: string; role: string | undefined };
 
 export interface MountConfig {
   where: string;
@@ -91,10 +106,26 @@ export interface GuestConfig {
   line: number;
 }
 
+/** [metrics]: Prometheus exposition written for node_exporter's textfile collector. */
+export interface MetricsConfig {
+  /** Absolute path of the .prom file; undefined = no metrics. */
+  textfile: string | undefined;
+}
+
+/** [notify]: a program run (argv, no shell) when a host needs a person or a guest was lost. */
+export interface NotifyConfig {
+  command: string[] | undefined;
+  /** The command is killed after this long. */
+  timeoutMs: number;
+}
+
 export interface Config {
   path: string;
   daemon: DaemonConfig;
   keyServer: KeyServerConfig | undefined;
   volumes: VolumeConfig[];
   guests: GuestConfig[];
+  /** Absent in hand-built configs (tests): no metrics, no notify. */
+  metrics?: MetricsConfig;
+  notify?: NotifyConfig;
 }

@@ -68,6 +68,8 @@ export interface PlanStep {
   action: string;
   target: string;
   detail: string;
+  /** Shutdown steps: steps of one layer run in parallel; layer n+1 begins when layer n is done. */
+  layer?: number;
 }
 
 export interface Plan {

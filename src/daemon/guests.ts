@@ -28,6 +28,8 @@ export interface GuestDeps {
   saveDirEncrypted(): Promise<boolean>;
   /** Guests waiting to be started survive a daemon restart. */
   wanted?: WantedStore;
+  /** How a guest this manager stopped went down (metrics, notify). */
+  stopped?(guest: string, outcome: 'graceful' | 'saved' | 'destroyed'): void;
 }
 
 export function runOf(state: DomainState): DomainRun {
@@ -206,15 +208,20 @@ export class GuestManager {
     try {
       log.info({ timeout_s: g.cfg.shutdownTimeoutMs / 1000 }, 'asking guest to shut down');
       if ((await virsh.shutdown(name, 'acpi')) === 'not-running') return void (g.run = 'shut-off');
-      if (await this.waitOff(g, g.cfg.shutdownTimeoutMs)) return void log.info('guest shut down');
+      if (await this.waitOff(g, g.cfg.shutdownTimeoutMs)) {
+        this.deps.stopped?.(name, 'graceful');
+        return void log.info('guest shut down');
+      }
       log.warn({ action: g.cfg.onTimeout }, 'guest did not shut down in time');
       if (g.cfg.onTimeout === 'managedsave' && (await this.deps.saveDirEncrypted())) {
         await virsh.managedSave(name);
         log.info('guest saved');
+        this.deps.stopped?.(name, 'saved');
       } else {
         if (g.cfg.onTimeout === 'managedsave') log.error("refusing managedsave: libvirt's save directory is not on an encrypted volume and would get the guest's memory in plaintext; destroying instead (see cryptvm doctor)");
         await virsh.destroy(name);
         log.info('guest destroyed');
+        this.deps.stopped?.(name, 'destroyed');
       }
       g.run = 'shut-off';
     } finally {

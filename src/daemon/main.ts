@@ -35,6 +35,7 @@ import { readMachine } from './machine.js';
 import { VolumeManager } from './volumes.js';
 import { HolderCache } from './holders.js';
 import { RuntimeWantedStore } from './wanted-store.js';
+import { FleetWatch } from '../metrics/fleet.js';
 
 const sleep = (ms: number, signal?: AbortSignal) => delay(ms, undefined, { signal });
 
@@ -64,7 +65,15 @@ async function main(): Promise<number> {
 
   const runner = new ProcessRunner();
   const systemctl = new Systemctl(runner);
-  const notifier = new SystemdNotifier(runner, process.env, (e) => log.warn({ err: errorMessage(e) }, 'sd_notify failed'));
+  const systemd = new SystemdNotifier(runner, process.env, (e) => log.warn({ err: errorMessage(e) }, 'sd_notify failed'));
+  // Metrics and [notify] watch the daemon from outside: its status, READY=1, and two hooks below.
+  let fleet: FleetWatch | undefined;
+  const notifier = {
+    notify: async (fields: Record<string, string>) => {
+      await systemd.notify(fields);
+      if (fields.READY === '1') fleet?.ready();
+    },
+  };
   const cryptsetup = new Cryptsetup(runner);
   const dm = new DeviceMapper({}, runner);
   const holders = new HolderCache(dm);
@@ -82,7 +91,7 @@ async function main(): Promise<number> {
     },
   };
   // Gather for a second: volumes of one group reach the prompt at different times (device, LUKS checks).
-  const broker = new PromptBroker(asker, { log, gatherMs: 1_000 });
+  const broker = new PromptBroker(asker, { log, gatherMs: 1_000, onWrong: (v) => fleet?.wrongPassphrase(v) });
   const hints = new KeyslotHints(config.daemon.stateDir, log);
   await hints.load();
   const token = { cryptsetup, opener: new CryptsetupToken(runner) };
@@ -115,6 +124,7 @@ async function main(): Promise<number> {
     xmlDir: '/etc/libvirt/qemu',
     wanted: new RuntimeWantedStore(process.env.RUNTIME_DIRECTORY ?? '/run/cryptvm', (e) => log.warn({ err: errorMessage(e) }, 'cannot save which guests wait for their volumes')),
     saveDirEncrypted: () => onEncryptedStorage(QEMU_SAVE_DIR).catch(() => false),
+    stopped: (guest, outcome) => fleet?.guestStopped(guest, outcome),
   });
 
   let bus: dbus.MessageBus | undefined;
@@ -140,6 +150,10 @@ async function main(): Promise<number> {
     guestsUnit: 'cryptvm-guests.service',
   });
   const d = daemon;
+  fleet = new FleetWatch({ status: () => d.status(), config: () => d.currentConfig(), runner, log, version: VERSION });
+  const f = fleet;
+  d.onChange(() => f.changed());
+  f.changed();
 
   // The API comes up while boot begins, so `cryptvm status` and `cryptvm unlock` work while boot waits;
   // boot never waits for it (a broken bus must not hold the volumes and libvirtd back).
@@ -169,6 +183,7 @@ async function main(): Promise<number> {
 
   d.boot().catch((e: unknown) => log.error({ err: e }, `boot failed: ${errorMessage(e)}`));
   await stopped;
+  await f.stop().catch((e: unknown) => log.warn({ err: errorMessage(e) }, errorMessage(e)));
   await (await api)?.stop().catch(() => undefined);
   bus?.disconnect();
   log.info('stopped');

@@ -41,6 +41,8 @@ export interface BrokerOptions {
   /** Wait this long after the first request before asking, so volumes reaching the prompt together share one message. */
   gatherMs?: number;
   icon?: string;
+  /** A typed passphrase did not open the volume (metrics). */
+  onWrong?: (volume: string) => void;
 }
 
 function copySecret(b: Buffer): Buffer {
@@ -97,6 +99,7 @@ export class PromptBroker {
 
   /** The key from the last request was right (ok) or wrong; a wrong one counts towards volume.tries. */
   reportResult(volume: string, ok: boolean): void {
+    if (!ok) this.opts.onWrong?.(volume);
     this.failures.set(volume, ok ? 0 : (this.failures.get(volume) ?? 0) + 1);
     this.settle(volume);
   }

@@ -3,14 +3,16 @@
 // The key is the field's value as its UTF-8 bytes, byte-exact (spaces and newlines inside are part of it).
 // Exception: a field whose name ends in "_b64" holds base64, decoded to raw bytes (for binary key files).
 // Auth: X-Vault-Token from [key_server] token_file (root-only) or a systemd credential, and/or a TLS client
-// certificate. TLS, deadlines and the size cap live in adapters/https-client.ts.
+// certificate; or a login first (auth = "approle" | "cert", vault-login.ts) whose token serves this one read
+// and is revoked right after. KV v1 with kv_version = 1; X-Vault-Namespace with namespace.
+// TLS, deadlines and the size cap live in adapters/https-client.ts.
 //
 // Secret hygiene, honestly: the token and body are read into Buffers and wiped, but Node's http API takes
 // header values as strings and JSON.parse makes strings; those cannot be zeroed and live until the GC
 // reclaims them. We keep them to the smallest scope (one attempt) and never log, return or throw them.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { KeyServerConfig } from '../config/types.js';
+import type { KeyServerConfig, VaultLogin } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { httpsGet, HttpsFailure, type HttpsReply } from '../adapters/https/client.js';
 import { wipe } from '../secret.js';
@@ -18,6 +20,7 @@ import { readSecretFile } from './read-secret.js';
 import { extractField } from '../adapters/https/kv.js';
 import { Backoff, sleep } from './network.js';
 import type { KeyAttempt, KeyContext, KeySource } from './types.js';
+import { loginBody, loginPath, loginToken, readSecretRef, REVOKE_SELF_PATH, type SecretBytes } from './vault-login.js';
 
 export interface HttpsSourceDeps {
   log?: Logger;
@@ -45,29 +48,89 @@ export class HttpsSource implements KeySource {
     if (this.url.protocol !== 'https:') return fail(`${this.url.protocol} is not allowed: the key server URL must start with https://`);
     const creds = await this.credentials(ctx);
     if (!creds.ok) return fail(creds.reason);
+    const c = creds.value;
+    const deadline = Date.now() + ctx.volume.networkTimeoutMs;
     try {
-      const reply = await this.fetchWithRetry(ctx, creds.value);
-      if (!reply.ok) return fail(reply.reason);
+      const login = this.server.login;
+      if (login) {
+        const t = await this.login(ctx, c, login, deadline);
+        if (!t.ok) return fail(t.reason);
+        c.token = t.value;
+      }
       try {
-        const key = this.interpret(reply.value);
-        return key.ok ? { kind: 'key', key: key.value, source: this.label } : fail(key.reason);
+        const reply = await this.withRetry(ctx, deadline, (ms) => this.once(ctx, c, ms));
+        if (!reply.ok) return fail(reply.reason);
+        try {
+          const key = this.interpret(reply.value);
+          return key.ok ? { kind: 'key', key: key.value, source: this.label } : fail(key.reason);
+        } finally {
+          wipe(reply.value.body);
+        }
       } finally {
-        wipe(reply.value.body);
+        // A login's token served this one read: revoke it now rather than leave it alive for its TTL.
+        if (login) await this.revoke(ctx, c);
       }
     } finally {
-      wipe(creds.value.token);
-      wipe(creds.value.key);
+      wipe(c.token);
+      wipe(c.key);
     }
   }
 
-  private async fetchWithRetry(ctx: KeyContext, c: Credentials): Promise<Step<HttpsReply>> {
-    const deadline = Date.now() + ctx.volume.networkTimeoutMs;
+  /** Logs in (AppRole or TLS certificate) within the source's window; the token is the caller's to wipe. */
+  private async login(ctx: KeyContext, c: Credentials, login: VaultLogin, deadline: number): Promise<Step<Buffer>> {
+    let roleId: SecretBytes | undefined;
+    let secretId: SecretBytes | undefined;
+    try {
+      if (login.method === 'approle') {
+        const r = await readSecretRef(login.roleId, 'role_id', ctx.credentialsDir, true);
+        if (!r.ok) return r;
+        roleId = r.value;
+        const s = await readSecretRef(login.secretId, 'secret_id', ctx.credentialsDir, true);
+        if (!s.ok) return s;
+        secretId = s.value;
+      }
+      const body = loginBody(login, roleId?.value, secretId?.value);
+      try {
+        const url = new URL(loginPath(login), this.url.origin);
+        const reply = await this.withRetry(ctx, deadline, (ms) => this.once(ctx, { ...c, token: undefined }, ms, { url, method: 'POST', body }));
+        if (!reply.ok) return { ok: false, reason: `login: ${reply.reason}` };
+        try {
+          return loginToken(reply.value, login);
+        } finally {
+          wipe(reply.value.body);
+        }
+      } finally {
+        wipe(body);
+      }
+    } finally {
+      wipe(roleId?.owner);
+      wipe(secretId?.owner);
+    }
+  }
+
+  /** revoke-self once, bounded by the request timeout; a failure is logged (the token then lives out its TTL). */
+  private async revoke(ctx: KeyContext, c: Credentials): Promise<void> {
+    const url = new URL(REVOKE_SELF_PATH, this.url.origin);
+    let why: string;
+    try {
+      const reply = await this.once(ctx, c, this.server.timeoutMs, { url, method: 'POST', body: Buffer.alloc(0) });
+      wipe(reply.body);
+      if (reply.status === 204 || reply.status === 200) return;
+      why = `HTTP ${reply.status}`;
+    } catch (e) {
+      if (!(e instanceof HttpsFailure)) throw e;
+      why = e.message;
+    }
+    this.deps.log?.warn({ volume: ctx.volume.name, source: this.label, why }, 'could not revoke the login token; it expires with its TTL');
+  }
+
+  private async withRetry(ctx: KeyContext, deadline: number, send: (timeoutMs: number) => Promise<HttpsReply>): Promise<Step<HttpsReply>> {
     const backoff = new Backoff(deadline, this.deps.initialBackoffMs ?? 500, this.deps.maxBackoffMs ?? 5000);
     for (let attempt = 1; ; attempt++) {
       const left = deadline - Date.now();
       let why: string;
       try {
-        const reply = await this.once(ctx, c, Math.max(1, Math.min(this.server.timeoutMs, left)));
+        const reply = await send(Math.max(1, Math.min(this.server.timeoutMs, left)));
         if (reply.status < 500) return { ok: true, value: reply };
         why = `HTTP ${reply.status}`;
         wipe(reply.body);
@@ -87,14 +150,18 @@ export class HttpsSource implements KeySource {
     }
   }
 
-  private async once(ctx: KeyContext, c: Credentials, timeoutMs: number): Promise<HttpsReply> {
+  private async once(ctx: KeyContext, c: Credentials, timeoutMs: number, req?: { url: URL; method: 'POST'; body: Buffer }): Promise<HttpsReply> {
     // The one string copy of the token: built here, gone with this frame (see the note at the top).
-    const headers = c.token ? { 'X-Vault-Token': c.token.toString('latin1') } : undefined;
-    return httpsGet(this.url, {
+    const headers: Record<string, string> = {};
+    if (c.token) headers['X-Vault-Token'] = c.token.toString('latin1');
+    if (this.server.namespace) headers['X-Vault-Namespace'] = this.server.namespace;
+    return httpsGet(req?.url ?? this.url, {
       ca: c.ca,
       cert: c.cert,
       key: c.key,
       headers,
+      method: req?.method,
+      body: req?.body,
       connectTimeoutMs: Math.min(this.server.connectTimeoutMs, timeoutMs),
       timeoutMs,
       maxBytes: this.server.maxBytes,
@@ -106,11 +173,11 @@ export class HttpsSource implements KeySource {
     const { status } = reply;
     const path = this.url.pathname;
     if (status === 403) return { ok: false, reason: `key server refused the token (HTTP 403) — check the token's policy for ${path}` };
-    if (status === 401) return { ok: false, reason: `key server wants authentication (HTTP 401) — set token_file, token_credential or client_cert in [key_server]` };
+    if (status === 401) return { ok: false, reason: `key server wants authentication (HTTP 401) — set token_file, token_credential, auth = "approle" or auth = "cert" in [key_server]` };
     if (status === 404) return { ok: false, reason: `no secret at ${path} (HTTP 404) — check the mount and path (KV v2 URLs look like /v1/<mount>/data/<path>)` };
     if (status >= 300 && status < 400) return { ok: false, reason: `key server redirected (HTTP ${status}); redirects are not followed — configure the final URL` };
     if (status !== 200) return { ok: false, reason: `key server answered HTTP ${status}` };
-    return extractField(reply.body, this.server.field);
+    return extractField(reply.body, this.server.field, this.server.kvVersion ?? 2);
   }
 
   private async credentials(ctx: KeyContext): Promise<Step<Credentials>> {

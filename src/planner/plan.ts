@@ -3,6 +3,8 @@ import type { Config, KeySourceSpec } from '../config/types.js';
 import { guestOrder } from '../config/graph.js';
 import { formatDuration } from '../config/duration.js';
 import type { DaemonStatus, Plan, PlanStep } from '../daemon/control.js';
+import { planGuestStops } from './shutdown.js';
+import type { DomainRun, ObservedGuest } from './types.js';
 
 function keyLabel(k: KeySourceSpec): string {
   if (k.kind === 'keyfile') return `keyfile:${k.path}`;
@@ -34,21 +36,43 @@ export function describePlan(config: Config, status: DaemonStatus): Plan {
       boot.push({ action: 'start', target: name, detail: `when ${vols.length ? vols.join(', ') : 'no volumes'} open${after}` });
     }
   }
-  const shutdown: PlanStep[] = [];
-  for (const layer of [...layers].reverse()) {
+  return { boot, shutdown: describeShutdown(config, status), conflicts: conflicts(config, status) };
+}
+
+/**
+ * The shutdown the daemon would run now, from the very functions its stop path runs: guest layers from
+ * planGuestStops (every guest of a layer is off before the next begins; within a layer in parallel, up to
+ * parallel_shutdown at once), then every open volume unmounted and closed, all at once. A guest or volume
+ * the status does not know yet (before READY) counts as running or open.
+ */
+function describeShutdown(config: Config, status: DaemonStatus): PlanStep[] {
+  const gstate = new Map(status.guests.map((g) => [g.name, g]));
+  const vstate = new Map(status.volumes.map((v) => [v.name, v]));
+  const observed: ObservedGuest[] = config.guests.map((g) => {
+    const s = gstate.get(g.name);
+    const run: DomainRun = !s || ['running', 'paused', 'starting', 'stopping'].includes(s.state) ? 'running' : 'shut-off';
+    return { name: g.name, run, volumes: s?.volumes ?? g.volumes, wanted: false, startedAtMs: undefined };
+  });
+  const steps: PlanStep[] = [];
+  const layers = planGuestStops(config, observed);
+  layers.forEach((layer, i) => {
     for (const name of layer) {
       const g = config.guests.find((x) => x.name === name);
       if (!g) continue;
       const others = layer.filter((n) => n !== name);
       const together = others.length ? `, in parallel with ${others.join(', ')}` : '';
-      shutdown.push({ action: 'shutdown', target: name, detail: `ACPI shutdown, ${formatDuration(g.shutdownTimeoutMs)} then ${g.onTimeout}${together}` });
+      steps.push({ action: 'shutdown', target: name, layer: i + 1, detail: `ACPI shutdown, ${formatDuration(g.shutdownTimeoutMs)} then ${g.onTimeout}${together}` });
     }
+  });
+  const closing = config.volumes.filter((v) => { const s = vstate.get(v.name); return !s || s.state === 'open'; });
+  const layer = layers.length + 1;
+  for (const v of closing) {
+    if (v.mount) steps.push({ action: 'unmount', target: v.name, layer, detail: v.mount.where });
+    const others = closing.filter((o) => o !== v).map((o) => o.name);
+    const together = others.length ? `, in parallel with ${others.join(', ')}` : '';
+    steps.push({ action: 'close', target: v.name, layer, detail: `/dev/mapper/${v.name}, retried while busy${v.mount ? ', after its unmount' : ''}${together}` });
   }
-  for (const v of [...config.volumes].reverse()) {
-    if (v.mount) shutdown.push({ action: 'unmount', target: v.name, detail: v.mount.where });
-    shutdown.push({ action: 'close', target: v.name, detail: `/dev/mapper/${v.name}, retried while busy` });
-  }
-  return { boot, shutdown, conflicts: conflicts(config, status) };
+  return steps;
 }
 
 function conflicts(config: Config, status: DaemonStatus): string[] {

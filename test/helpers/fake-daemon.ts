@@ -4,7 +4,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Config, VolumeConfig } from '../../src/config/types.js';
 import { Daemon } from '../../src/daemon/daemon.js';
-import { GuestManager } from '../../src/daemon/guests.js';
+import { GuestManager, type GuestDeps } from '../../src/daemon/guests.js';
 import { VolumeManager, type VolumeDeps } from '../../src/daemon/volumes.js';
 import type { RuntimeWantedStore } from '../../src/daemon/wanted-store.js';
 import type { KeyslotHints } from '../../src/keys/hints.js';
@@ -27,6 +27,8 @@ export interface FakeDaemonOptions {
   wanted?: RuntimeWantedStore;
   cryptsetup?: VolumeDeps['cryptsetup'];
   virsh?: FakeHost['virsh'];
+  /** GuestManager's shutdown-outcome hook (metrics). */
+  stopped?: GuestDeps['stopped'];
 }
 
 const sleep = (ms: number): Promise<void> => delay(ms);
@@ -56,6 +58,7 @@ export function daemonOnFakeHost(cfg: Config, host: FakeHost, o: FakeDaemonOptio
     xmlDir: '/nonexistent',
     saveDirEncrypted: async () => o.saveEncrypted ?? false,
     wanted: o.wanted,
+    stopped: o.stopped,
   });
   daemon = new Daemon(cfg, {
     log: o.log,

@@ -21,6 +21,8 @@ export interface TestCa {
   server: Pair;
   client: Pair;
   expiredServer: Pair;
+  /** A client certificate of the right CA whose validity ended. */
+  expiredClient: Pair;
   /** Signed by the right CA, but for another name (DNS:elsewhere.test only). */
   wrongNameServer: Pair;
   /** Server certificate signed by a different CA (otherCa). */
@@ -71,6 +73,7 @@ export function makeTestCa(): TestCa {
     server: issue(dir, 'server', ca, serverExt, 30),
     client: issue(dir, 'client', ca, 'extendedKeyUsage=clientAuth', 30),
     expiredServer: issue(dir, 'expired', ca, serverExt, -1),
+    expiredClient: issue(dir, 'expired-client', ca, 'extendedKeyUsage=clientAuth', -1),
     wrongNameServer: issue(dir, 'wrongname', ca, 'subjectAltName=DNS:elsewhere.test\nextendedKeyUsage=serverAuth', 30),
     foreignServer: issue(dir, 'foreign', other, serverExt, 30),
     otherCa: other.cert,

@@ -1,4 +1,4 @@
-// One strict HTTPS GET for the key-server source: TLS verified against the given CA bundle ONLY (passing `ca`
+// One strict HTTPS request (a GET, or a login POST) for the key-server source: TLS verified against the given CA bundle ONLY (passing `ca`
 // replaces Node's built-in roots), the host name/IP checked against the certificate, no switch to turn
 // verification off, no redirects followed, a fresh connection each time (agent: false: nothing pooled that
 // could outlive the request). Deadlines: `connectTimeoutMs` covers TCP connect + TLS handshake, `timeoutMs`
@@ -11,6 +11,9 @@ import { wipe } from '../../secret.js';
 
 export interface HttpsGetOptions {
   ca: Buffer;
+  /** Default GET; POST for logins (body: JSON the caller owns and wipes). */
+  method?: 'GET' | 'POST';
+  body?: Buffer;
   /** Client certificate authentication (PEM). */
   cert?: Buffer;
   key?: Buffer;
@@ -64,14 +67,14 @@ export function httpsGet(url: URL, o: HttpsGetOptions): Promise<HttpsReply> {
     const totalTimer = setTimeout(() => finish(new HttpsFailure(`no complete reply within ${o.timeoutMs} ms`, 'timeout', true)), o.timeoutMs);
 
     const req = request(url, {
-      method: 'GET',
+      method: o.method ?? 'GET',
       agent: false,
       ca: o.ca,
       cert: o.cert,
       key: o.key,
       rejectUnauthorized: true,
       minVersion: 'TLSv1.2',
-      headers: { Accept: 'application/json', ...o.headers },
+      headers: { Accept: 'application/json', ...(o.body ? { 'Content-Type': 'application/json', 'Content-Length': String(o.body.length) } : {}), ...o.headers },
     });
     req.on('socket', (socket: TLSSocket) => {
       connectTimer = setTimeout(
@@ -102,7 +105,7 @@ export function httpsGet(url: URL, o: HttpsGetOptions): Promise<HttpsReply> {
     });
     if (o.signal?.aborted) return onAbort();
     o.signal?.addEventListener('abort', onAbort, { once: true });
-    req.end();
+    req.end(o.body);
   });
 }
 

@@ -1,4 +1,4 @@
-// The Vault/OpenBao KV v2 read reply: {"data":{"data":{"<field>":"<value>"},"metadata":{…}}}.
+// The Vault/OpenBao KV v2 read reply: {"data":{"data":{"<field>":"<value>"},"metadata":{…}}}; KV v1: {"data":{…}}.
 // JSON.parse necessarily makes JS strings of the whole body (including the secret) that cannot be zeroed; we
 // copy the one field into a fresh Buffer at once and drop every reference, so they die with this frame.
 // A field named "*_b64" holds base64 and is decoded (binary key files); any other field is taken as its
@@ -6,7 +6,7 @@
 
 export type FieldResult = { ok: true; value: Buffer } | { ok: false; reason: string };
 
-export function extractField(body: Buffer, field: string): FieldResult {
+export function extractField(body: Buffer, field: string, kvVersion: 1 | 2 = 2): FieldResult {
   let doc: unknown;
   try {
     doc = JSON.parse(body.toString('utf8'));
@@ -14,9 +14,13 @@ export function extractField(body: Buffer, field: string): FieldResult {
     // The parser's message quotes the body: never pass it on.
     return { ok: false, reason: `reply is not valid JSON (${body.length} bytes) — is the URL a KV v2 read (/v1/<mount>/data/<path>)?` };
   }
-  const data = (doc as { data?: { data?: unknown } } | null)?.data?.data;
+  // KV v1 (/v1/<mount>/<path>) answers {"data":{"<field>":"<value>"}}, without the version wrapper.
+  const outer = (doc as { data?: unknown } | null)?.data;
+  const data = kvVersion === 1 ? outer : (outer as { data?: unknown } | null | undefined)?.data;
   if (typeof data !== 'object' || data === null) {
-    return { ok: false, reason: 'reply has no data.data object — is the URL a KV v2 read (/v1/<mount>/data/<path>, not /v1/<mount>/<path>)?' };
+    return kvVersion === 1
+      ? { ok: false, reason: 'reply has no data object — is the URL a KV v1 read (/v1/<mount>/<path>)?' }
+      : { ok: false, reason: 'reply has no data.data object — is the URL a KV v2 read (/v1/<mount>/data/<path>, not /v1/<mount>/<path>; set kv_version = 1 for a KV v1 mount)?' };
   }
   const value = (data as Record<string, unknown>)[field];
   if (value === undefined) {

@@ -8,6 +8,7 @@ import { onEncryptedStorage } from '../../adapters/blockdev.js';
 import { QEMU_SAVE_DIR } from '../../adapters/virsh.js';
 import { certificateFindings } from '../certificates.js';
 import { COREDUMP_DIR, coredumpFindings } from '../coredump.js';
+import { shutdownActorFindings } from '../shutdown-actors.js';
 
 export interface Finding {
   /** 'problem' will bite (exit 1); 'note' is worth knowing. */
@@ -62,20 +63,15 @@ async function unitFindings(ctx: CliContext): Promise<Finding[]> {
   if (guests === 'unknown') out.push({ level: 'note', what: 'cannot ask systemd whether cryptvm-guests.service is enabled', fix: 'run cryptvm doctor on the host itself' });
   else if (guests !== 'enabled')
     out.push({ level: 'problem', what: `cryptvm-guests.service is ${guests}: guests are neither started at boot nor stopped before their volumes close`, fix: 'systemctl enable cryptvm-guests.service' });
-  if ((await ctx.systemctl.isEnabled('libvirt-guests.service')) === 'enabled') {
-    out.push({
-      level: 'problem',
-      what: 'libvirt-guests.service is enabled: at shutdown it also stops guests (ON_SHUTDOWN, 300 s per guest by default) and races cryptvm-guests',
-      fix: 'systemctl disable libvirt-guests.service (cryptvm-guests stops the gated guests), or exclude them in /etc/default/libvirt-guests',
-    });
-  }
   return out;
 }
 
-export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', saveDir = QEMU_SAVE_DIR, coredumpDir = COREDUMP_DIR): Promise<Finding[]> {
+export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', saveDir = QEMU_SAVE_DIR, etcDir = '/etc', coredumpDir = COREDUMP_DIR): Promise<Finding[]> {
   const out: Finding[] = [];
+  let loaded: Config | undefined;
   try {
     const { config, warnings } = loadConfig(ctx.configPath);
+    loaded = config;
     out.push(...warnings.map((w) => ({ level: 'note' as const, what: `${ctx.configPath}:${w.line}: ${w.key}: ${w.message}`, fix: w.fix })));
     out.push(...configFindings(config, crypttab));
     out.push(...(await saveFindings(config, saveDir)));
@@ -85,6 +81,7 @@ export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', save
     out.push(...e.problems.map((p) => ({ level: p.severity === 'error' ? ('problem' as const) : ('note' as const), what: `${p.file}:${p.line}: ${p.key}: ${p.message}`, fix: p.fix })));
   }
   out.push(...(await unitFindings(ctx)));
+  out.push(...shutdownActorFindings(loaded, { libvirtGuests: await ctx.systemctl.isEnabled('libvirt-guests.service'), etcDir }));
   out.push(...(await coredumpFindings(ctx.systemctl, 'cryptvm.service', coredumpDir)));
   try {
     const plan = await ctx.api().plan();
@@ -97,7 +94,7 @@ export async function diagnose(ctx: CliContext, crypttab = '/etc/crypttab', save
 
 export const doctor: Command = {
   name: 'doctor',
-  summary: 'find setup problems (crypttab overlap, key file modes, units, core dumps, autostart conflicts, expiring certificates)',
+  summary: 'find setup problems (crypttab overlap, key file modes, units, libvirt shutting guests down too, core dumps, autostart conflicts, expiring certificates)',
   usage: 'doctor',
   help: '  Prints each finding with a fix; exit 1 when something will bite.',
   options: {},

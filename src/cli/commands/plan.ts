@@ -2,8 +2,10 @@ import type { Plan, PlanStep } from '../../daemon/control.js';
 import type { Command } from '../command.js';
 import { EXIT_OK, println } from '../context.js';
 
+// Steps that carry a layer share its number: they run in parallel, and layer n+1 begins when layer n is done.
+// Steps that carry a layer share its number: they run together, and layer n+1 begins when layer n is done.
 const steps = (list: PlanStep[]) =>
-  list.length ? list.map((s, i) => `  ${i + 1}. ${s.action} ${s.target}${s.detail ? ` — ${s.detail}` : ''}`).join('\n') : '  (nothing to do)';
+  list.length ? list.map((s, i) => `  ${s.layer ?? i + 1}. ${s.action} ${s.target}${s.detail ? ` — ${s.detail}` : ''}`).join('\n') : '  (nothing to do)';
 
 export function renderPlan(p: Plan): string {
   const conflicts = p.conflicts.length ? p.conflicts.map((c) => `  ! ${c}`).join('\n') : '  none';

@@ -57,6 +57,9 @@ describe.skipIf(missing.length > 0)('cryptvm .deb', () => {
       '/usr/share/man/man5/cryptvm.toml.5.gz': '-rw-r--r--',
       '/usr/share/doc/cryptvm/copyright': '-rw-r--r--',
       '/usr/share/doc/cryptvm/changelog.Debian.gz': '-rw-r--r--',
+      '/usr/share/doc/cryptvm/examples/cryptvm-alerts.yml': '-rw-r--r--',
+      '/usr/share/doc/cryptvm/examples/cryptvm-alerts.test.yml': '-rw-r--r--',
+      '/usr/share/doc/cryptvm/examples/tell-admin-mail': '-rw-r--r--',
     };
     for (const [path, perm] of Object.entries(expected)) expect(listing.get(path), path).toBe(`${perm} root/root`);
     const files = [...listing.keys()].filter((p) => !p.endsWith('/') && !listing.get(p)?.startsWith('l'));

@@ -16,6 +16,13 @@ describe('renderPlan', () => {
     const text = renderPlan({ boot: [{ action: 'open', target: 'cr_a', detail: 'keyfile' }], shutdown: [], conflicts: ['x bites'] });
     expect(text).toBe('Boot:\n  1. open cr_a — keyfile\n\nShutdown:\n  (nothing to do)\n\nConflicts:\n  ! x bites');
   });
+
+  it('numbers shutdown steps by layer: steps that run together share a number', () => {
+    const text = renderPlan({ boot: [], shutdown: [
+      { action: 'shutdown', target: 'a', detail: '', layer: 1 }, { action: 'shutdown', target: 'b', detail: '', layer: 1 }, { action: 'close', target: 'cr_a', detail: '', layer: 2 },
+    ], conflicts: [] });
+    expect(text).toContain('Shutdown:\n  1. shutdown a\n  1. shutdown b\n  2. close cr_a\n');
+  });
 });
 
 describe('parseCrypttab', () => {

@@ -124,7 +124,7 @@ const cases: BadCase[] = [
     name: '[key_server] without authentication',
     text: server(`ca = "${ca}"`) + vol(URL_A),
     line: 1,
-    message: `${FILE}:1: key_server: no authentication for the key server — set token_file, token_credential, or client_cert and client_key`,
+    message: `${FILE}:1: key_server: no authentication for the key server — set token_file, token_credential, auth = "approle" with role_id_file and secret_id_file, or client_cert and client_key`,
   },
   {
     name: 'relative ca',
@@ -178,7 +178,7 @@ const cases: BadCase[] = [
     name: 'unknown key in [key_server]',
     text: server(`ca = "${ca}"\ntoken_file = "${token}"\nverify = false`) + vol(URL_A),
     line: 4,
-    message: `${FILE}:4: key_server.verify: unknown key "verify" — remove it; valid here: ca, token_file, token_credential, client_cert, client_key, field, connect_timeout, timeout, max_bytes`,
+    message: `${FILE}:4: key_server.verify: unknown key "verify" — remove it; valid here: ca, token_file, token_credential, client_cert, client_key, field, connect_timeout, timeout, max_bytes, auth, auth_mount, cert_role, role_id_file, role_id_credential, secret_id_file, secret_id_credential, namespace, kv_version`,
   },
 ];
 

@@ -78,7 +78,7 @@ describe('cryptvm.service', () => {
       ProtectKernelModules: 'yes', ProtectKernelLogs: 'yes', ProtectControlGroups: 'yes', ProtectHostname: 'yes', ProtectProc: 'invisible',
     };
     for (const [key, value] of Object.entries(want)) expect(single(daemon, 'Service', key), key).toBe(value);
-    expect(list(daemon, 'Service', 'ReadWritePaths')).toEqual(['-/run/systemd/ask-password', '-/run/cryptsetup']);
+    expect(list(daemon, 'Service', 'ReadWritePaths')).toEqual(['-/run/systemd/ask-password', '-/run/cryptsetup', '-/var/lib/prometheus/node-exporter']);
     expect(list(daemon, 'Service', 'SystemCallFilter')).not.toContain('@mount');
     expect(list(daemon, 'Service', 'CapabilityBoundingSet')).not.toContain('CAP_MKNOD');
   });

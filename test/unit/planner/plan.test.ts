@@ -18,11 +18,30 @@ describe('describePlan', () => {
     expect(p.boot[6]!.detail).toBe('when cr_a open, after dns + 10s');
   });
 
-  it('shutdown: reverse order, parallel guests said so, then unmount before close', () => {
+  it('shutdown: the layers the stop path runs (reversed after= graph), then every volume closed at once', () => {
     const p = describePlan(cfg, empty);
-    expect(p.shutdown.map((s) => `${s.action} ${s.target}`)).toEqual(['shutdown imap', 'shutdown dns', 'shutdown office', 'unmount cr_img', 'close cr_img', 'close cr_a']);
-    expect(p.shutdown[1]!.detail).toBe('ACPI shutdown, 3min then destroy, in parallel with office');
-    expect(p.shutdown[2]!.detail).toBe('ACPI shutdown, 3min then managedsave, in parallel with dns');
+    // imap started after dns, so it stops first; office has no order and stops in the first layer too.
+    expect(p.shutdown.map((s) => `${s.layer} ${s.action} ${s.target}`)).toEqual([
+      '1 shutdown imap', '1 shutdown office', '2 shutdown dns', '3 close cr_a', '3 unmount cr_img', '3 close cr_img',
+    ]);
+    expect(p.shutdown[0]!.detail).toBe('ACPI shutdown, 3min then destroy, in parallel with office');
+    expect(p.shutdown[1]!.detail).toBe('ACPI shutdown, 3min then managedsave, in parallel with imap');
+    expect(p.shutdown[2]!.detail).toBe('ACPI shutdown, 3min then destroy');
+    expect(p.shutdown[4]!.detail).toBe('/srv/img');
+    expect(p.shutdown[5]!.detail).toBe('/dev/mapper/cr_img, retried while busy, after its unmount, in parallel with cr_a');
+  });
+
+  it('shutdown: guests already off and volumes already closed are left out', () => {
+    const status: DaemonStatus = {
+      ...empty,
+      volumes: [{ name: 'cr_a', state: 'open' }, { name: 'cr_img', state: 'locked' }] as DaemonStatus['volumes'],
+      guests: [
+        { name: 'dns', state: 'running', waitingFor: [], volumes: ['cr_a'], autostart: true, libvirtAutostart: false, error: undefined },
+        { name: 'imap', state: 'shut-off', waitingFor: [], volumes: ['cr_a'], autostart: true, libvirtAutostart: false, error: undefined },
+        { name: 'office', state: 'waiting', waitingFor: ['cr_img'], volumes: ['cr_img'], autostart: true, libvirtAutostart: false, error: undefined },
+      ],
+    };
+    expect(describePlan(cfg, status).shutdown.map((s) => `${s.layer} ${s.action} ${s.target}`)).toEqual(['1 shutdown dns', '2 close cr_a']);
   });
 
   it('conflicts: libvirt autostart on a gated guest, a missing domain', () => {
