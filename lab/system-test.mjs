@@ -14,6 +14,7 @@ import { scenarioBoot } from './scenarios/a-boot.mjs';
 import { scenarioRestart } from './scenarios/b-restart.mjs';
 import { scenarioLateUnlock } from './scenarios/c-late-unlock.mjs';
 import { scenarioCli } from './scenarios/f-cli.mjs';
+import { scenarioHardening } from './scenarios/i-hardening.mjs';
 import { powerOff, checkShutdownJournal } from './scenarios/d-poweroff.mjs';
 import { checkUnattended } from './scenarios/g-unattended.mjs';
 import { newMarker, writeMarkers, checkMarkers } from './scenarios/e-data.mjs';
@@ -50,6 +51,7 @@ try {
   await step(['c: scenario'], () => scenarioLateUnlock(t, vm, timings));
   await step(['g: headless boot 2'], () => checkUnattended(t, vm, 'headless boot 2'));
   await step(['f: scenario'], () => scenarioCli(t, vm, images.runDir));
+  await step(['i: scenario'], () => scenarioHardening(t, vm));
   await step(['h: scenario'], () => scenarioFaults(t, vm));
   await step(['d: journal checks'], () => checkShutdownJournal(t, vm, SHUTDOWN_TIMEOUT_S));
   await step(['e: markers checked'], () => checkMarkers(t, vm.res, marker));

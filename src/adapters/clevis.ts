@@ -36,7 +36,7 @@ export class Clevis implements ClevisDecryptor {
 
   async bindings(device: string, header?: string): Promise<Bindings> {
     const subject: Subject = { what: `luksDump ${device}`, device };
-    const args = ['luksDump', '--dump-json-metadata', ...(header ? ['--header', header] : []), device];
+    const args = ['luksDump', '--dump-json-metadata', ...(header ? ['--header', header] : []), '--', device];
     let r;
     try {
       r = await this.runner.run(this.bins.cryptsetup ?? 'cryptsetup', args, { timeoutMs: 30_000 });

@@ -39,7 +39,7 @@ export function tokenOpenArgs(device: string, name: string, o: Omit<TokenOpenOpt
     if (o.readonly) args.push('--readonly');
   }
   if (o.header) args.push('--header', o.header);
-  args.push('-v', device);
+  args.push('-v', '--', device);
   if (!o.test) args.push(name);
   return args;
 }

@@ -44,7 +44,7 @@ export class Cryptsetup {
   }
 
   async isLuks(device: string, header?: string): Promise<boolean> {
-    const r = await this.run({ what: `isLuks ${device}`, device }, ['isLuks', ...hdr(header), device]);
+    const r = await this.run({ what: `isLuks ${device}`, device }, ['isLuks', ...hdr(header), '--', device]);
     if (r.exitCode === 0) return true;
     if (r.exitCode === 1 && !/Usage:|Unknown action/.test(r.stderr)) return false;
     throw runError({ what: `isLuks ${device}`, device }, r);
@@ -52,18 +52,18 @@ export class Cryptsetup {
 
   async luksUuid(device: string, header?: string): Promise<string> {
     const subject = { what: `luksUUID ${device}`, device, silentExit1IsNotLuks: true };
-    const r = await this.run(subject, ['luksUUID', ...hdr(header), device]);
+    const r = await this.run(subject, ['luksUUID', ...hdr(header), '--', device]);
     if (r.exitCode !== 0) throw runError(subject, r);
     return r.stdout.trim();
   }
 
   async metadata(device: string, header?: string): Promise<LuksMetadata> {
     const subject = { what: `luksDump ${device}`, device };
-    const r = await this.run(subject, ['luksDump', '--dump-json-metadata', ...hdr(header), device]);
+    const r = await this.run(subject, ['luksDump', '--dump-json-metadata', ...hdr(header), '--', device]);
     if (r.exitCode === 0) return this.parse(subject, r, () => parseLuks2Json(r.stdout));
     if (!/not supported for this device type/.test(r.stderr)) throw runError(subject, r);
     // LUKS1: no JSON; the text dump gives the slots and their iterations.
-    const text = await this.run(subject, ['luksDump', ...hdr(header), device]);
+    const text = await this.run(subject, ['luksDump', ...hdr(header), '--', device]);
     if (text.exitCode !== 0) throw runError(subject, text);
     return this.parse(subject, text, () => parseLuks1Dump(text.stdout));
   }
@@ -74,7 +74,7 @@ export class Cryptsetup {
 
   /** As testPassphrase, plus the keyslot that matched (to remember as a hint). */
   async testPassphraseDetailed(device: string, key: Buffer, opts: KeyOptions = {}): Promise<OpenResult> {
-    const args = ['open', '--test-passphrase', '-v', ...hdr(opts.header), ...slot(opts.keySlot), '--key-file=-', device];
+    const args = ['open', '--test-passphrase', '-v', ...hdr(opts.header), ...slot(opts.keySlot), '--key-file=-', '--', device];
     return this.withKey({ what: `open --test-passphrase ${device}`, device, volume: opts.volume }, args, key, opts);
   }
 
@@ -87,14 +87,14 @@ export class Cryptsetup {
     const args = ['open', '--type', 'luks'];
     if (opts.discard) args.push('--allow-discards');
     if (opts.readonly) args.push('--readonly');
-    args.push(...hdr(opts.header), ...slot(opts.keySlot), '-v', '--key-file=-', device, name);
+    args.push(...hdr(opts.header), ...slot(opts.keySlot), '-v', '--key-file=-', '--', device, name);
     return this.withKey({ what: `open ${device} as ${name}`, device, volume: opts.volume ?? name }, args, key, opts);
   }
 
   /** "Already inactive" is success, as in systemd-cryptsetup; "busy" is a result the caller retries. */
   async close(name: string): Promise<'closed' | 'not-active' | 'busy'> {
     const subject = { what: `close ${name}`, volume: name };
-    const r = await this.run(subject, ['close', name]);
+    const r = await this.run(subject, ['close', '--', name]);
     if (r.exitCode === 0) return 'closed';
     if (r.exitCode === 4 && /is not active/.test(r.stderr)) return 'not-active';
     if (r.exitCode === 5 && /busy|in use/i.test(r.stderr)) return 'busy';
@@ -103,7 +103,7 @@ export class Cryptsetup {
 
   async status(name: string): Promise<MappingStatus | null> {
     const subject = { what: `status ${name}`, volume: name };
-    const r = await this.run(subject, ['status', name]);
+    const r = await this.run(subject, ['status', '--', name]);
     if (r.exitCode === 4 && / is inactive/.test(r.stdout)) return null;
     if (r.exitCode !== 0) throw runError(subject, r);
     return this.parse(subject, r, () => parseStatus(name, r.stdout));

@@ -89,7 +89,7 @@ export class DeviceMapper {
   /** How many times the mapping is open (dmsetup); null when it does not exist. */
   async openCount(name: string): Promise<number | null> {
     if (!this.runner) throw new Error('DeviceMapper.openCount needs a Runner');
-    const args = ['info', '-c', '--noheadings', '-o', 'open', name];
+    const args = ['info', '-c', '--noheadings', '-o', 'open', '--', name];
     let r;
     try {
       r = await this.runner.run('dmsetup', args, { timeoutMs: 30_000 });

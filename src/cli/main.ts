@@ -1,4 +1,6 @@
 // cryptvm CLI entry point: wires the real streams, system bus and runner, then exits with runCli's code.
+// First import: SIGUSR1 does nothing (never the inspector, see sigusr1.ts) — the CLI runs as root too.
+import '../sigusr1.js';
 import { ProcessRunner } from '../adapters/exec.js';
 import { Systemctl } from '../adapters/systemctl.js';
 import { connectApi, type ApiClient } from './client.js';

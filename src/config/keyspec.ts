@@ -64,7 +64,7 @@ function parseEntry(p: Problems, key: string, entry: string, line: number, c: Ke
     case 'credential': {
       const name = arg ?? c.volume;
       if (validCredentialName(name)) return { kind: 'credential', name };
-      p.error(key, `invalid credential name ${JSON.stringify(name)}`, 'use a plain file name without "/"', line);
+      p.error(key, `invalid credential name ${JSON.stringify(name)}`, 'use a plain file name without "/" or control characters, not starting with "-"', line);
       return undefined;
     }
     case 'token':

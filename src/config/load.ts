@@ -15,6 +15,7 @@ import { daemonSchema, fileSchema, guestSchema, keyServerSchema, metricsSchema, 
 import { resolveMetrics, resolveNotify } from './resolve-fleet.js';
 import type { Config, GuestConfig, VolumeConfig } from './types.js';
 import { checkShape } from './zod-issues.js';
+import { checkStateDir } from './state-dir.js';
 
 export interface LoadOptions {
   /** Refuse files (config, key files) not owned by root. Default: only when running as root. */
@@ -83,6 +84,7 @@ export function parseConfig(text: string, path: string, opts: LoadOptions = {}):
   const p = new Problems(path, locateLines(text));
   const top = checkShape(fileSchema, raw, '', '', p) ?? {};
   const daemon = resolveDaemon(checkShape(daemonSchema, top.daemon ?? {}, 'daemon', 'daemon', p) ?? {}, p);
+  if (checkOwnership) checkStateDir(p, daemon.stateDir);
 
   const volumes: Entry<VolumeConfig>[] = (top.volume ?? []).map((t, i) => {
     const base = `volume#${i + 1}`;

@@ -1,5 +1,6 @@
 // One [[guest]] table. References to other guests and volumes are checked in cross.ts, with all names known.
 
+import { unsafeName } from './names.js';
 import type { Problems } from './problem.js';
 import { SHUTDOWN_TIMEOUT_RANGE } from './resolve-daemon.js';
 import type { RawGuest } from './schema.js';
@@ -14,6 +15,8 @@ export function resolveGuest(raw: RawGuest, base: string, p: Problems, shutdownT
     const msg = `${JSON.stringify(name)} is not a valid libvirt domain name`;
     p.error(k('name'), msg, 'use the name `virsh list --all` shows');
   }
+  const why = unsafeName(name);
+  if (why) p.error(k('name'), `${JSON.stringify(name)} ${why}`, 'rename the domain (virsh domrename) to a name without control characters that does not start with "-"');
   return {
     name,
     autostart: raw.autostart ?? true,

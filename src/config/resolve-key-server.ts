@@ -42,7 +42,7 @@ export function resolveKeyServer(raw: RawKeyServer | undefined, httpsLine: numbe
   const clientKey = path('client_key', 'client_key', (f) => checkSecretFile(f, checkOwnership, 'client_key'));
   const tokenCredential = raw.token_credential;
   if (tokenCredential !== undefined && !validCredentialName(tokenCredential)) {
-    p.error(k('token_credential'), `invalid credential name ${JSON.stringify(tokenCredential)}`, 'use a plain file name without "/"');
+    p.error(k('token_credential'), `invalid credential name ${JSON.stringify(tokenCredential)}`, 'use a plain file name without "/" or control characters, not starting with "-"');
   }
   if (raw.token_file !== undefined && tokenCredential !== undefined) {
     p.error(k('token_credential'), 'token_file and token_credential are both set', 'keep one of them');

@@ -1,13 +1,14 @@
 // One [[volume]] table: identity (name, device, uuid) and paths are safety, the rest tuning.
 
 import { parseKeys } from './keyspec.js';
+import { unsafeName } from './names.js';
 import type { Problems } from './problem.js';
 import type { RawVolume } from './schema.js';
 import type { VolumeConfig } from './types.js';
 import { absolutePath, tuningDuration, tuningInt } from './values.js';
 
 /** Device-mapper names: what dm accepts and what stays a plain file name under /dev/mapper. */
-const DM_NAME = /^[A-Za-z0-9_.+-]{1,127}$/;
+const DM_NAME = /^[A-Za-z0-9_.+][A-Za-z0-9_.+-]{0,126}$/;
 const TAG = /^(UUID|PARTUUID|LABEL)=(.*)$/;
 export const LUKS_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -15,8 +16,8 @@ export function resolveVolume(raw: RawVolume, base: string, p: Problems, checkOw
   const k = (leaf: string): string => `${base}.${leaf}`;
   const { name } = raw;
   if (!DM_NAME.test(name) || name === '.' || name === '..' || name === 'control') {
-    const why = name === 'control' ? 'is reserved by device-mapper' : 'is not a valid device-mapper name';
-    const fix = 'use 1–127 characters from A-Z a-z 0-9 _ . + -, e.g. "cr_data"';
+    const why = name === 'control' ? 'is reserved by device-mapper' : `is not a valid device-mapper name${name.startsWith('-') ? ' (it starts with "-")' : ''}`;
+    const fix = 'use 1–127 characters from A-Z a-z 0-9 _ . + -, not starting with "-", e.g. "cr_data"';
     p.error(k('name'), `${JSON.stringify(name)} ${why}`, fix);
   }
   const tag = TAG.exec(raw.device);
@@ -29,6 +30,8 @@ export function resolveVolume(raw: RawVolume, base: string, p: Problems, checkOw
     p.error(k('uuid'), `${JSON.stringify(raw.uuid)} is not a LUKS UUID`, fix);
   }
   if (raw.passphrase_group === '') p.error(k('passphrase_group'), 'is empty', 'name the group, or remove the key');
+  const groupWhy = raw.passphrase_group === undefined ? undefined : unsafeName(raw.passphrase_group);
+  if (groupWhy) p.error(k('passphrase_group'), `${JSON.stringify(raw.passphrase_group)} ${groupWhy}`, 'use letters, digits, "_" and "-", e.g. "data"');
   const header = raw.header === undefined ? undefined : absolutePath(p, k('header'), raw.header, 'header');
   const mount = raw.mount && {
     where: absolutePath(p, k('mount.where'), raw.mount.where, 'mount point') ?? raw.mount.where,

@@ -1,5 +1,7 @@
 // cryptvmd: the composition root. Builds the adapters, the managers and the daemon, owns the process
 // lifecycle (signals, exit codes). Everything interesting lives in daemon.ts, volumes.ts and guests.ts.
+// First import: SIGUSR1 must not start the inspector even while the other modules load.
+import { onSigusr1 } from '../sigusr1.js';
 import dbus from 'dbus-next';
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -8,6 +10,7 @@ import { Cryptsetup } from '../adapters/cryptsetup.js';
 import { DeviceMapper } from '../adapters/dm.js';
 import { Devices } from '../adapters/devices.js';
 import { Mounts } from '../adapters/mount.js';
+import { Systemctl } from '../adapters/systemctl.js';
 import { QEMU_SAVE_DIR, Virsh } from '../adapters/virsh.js';
 import { onEncryptedStorage } from '../adapters/blockdev.js';
 import { AskPassword, type Asker } from '../adapters/askpass.js';
@@ -64,6 +67,7 @@ async function main(): Promise<number> {
   log.info({ version: VERSION, config: config.path, volumes: config.volumes.length, guests: config.guests.length }, 'starting');
 
   const runner = new ProcessRunner();
+  const systemctl = new Systemctl(runner);
   const systemd = new SystemdNotifier(runner, process.env, (e) => log.warn({ err: errorMessage(e) }, 'sd_notify failed'));
   // Metrics and [notify] watch the daemon from outside: its status, READY=1, and two hooks below.
   let fleet: FleetWatch | undefined;
@@ -100,7 +104,8 @@ async function main(): Promise<number> {
     dm,
     devices: new Devices(),
     hints,
-    mounts: new Mounts(existsSync('/run/systemd/system') ? { systemdBefore: 'cryptvm.service' } : {}, runner),
+    // Under systemd, PID 1 mounts and unmounts (the daemon has its own, read-only mount namespace).
+    mounts: new Mounts(existsSync('/run/systemd/system') ? { systemdBefore: 'cryptvm.service', stopUnit: (u) => systemctl.stopNow(u) } : {}, runner),
     sources: (v, forcePrompt) => {
       const s = buildSources(v, { broker, token, clevis, https: { server: (daemon?.currentConfig() ?? config).keyServer, log } });
       if (forcePrompt && !v.keys.some((k) => k.kind === 'prompt')) s.push(new PromptSource(broker));
@@ -175,6 +180,11 @@ async function main(): Promise<number> {
     };
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onTerm);
+  });
+  // SIGUSR1: one journal line with the state of every volume and guest (never the inspector, see sigusr1.ts).
+  onSigusr1(() => {
+    const s = d.status();
+    log.info({ phase: s.phase, volumes: s.volumes.map((v) => `${v.name}=${v.state}`), guests: s.guests.map((g) => `${g.name}=${g.state}`) }, `status: ${s.status}`);
   });
   process.on('SIGHUP', () => {
     d.reload().catch((e: unknown) => log.error({ err: errorMessage(e) }, `reload refused, keeping the running configuration:\n${errorMessage(e)}`));

@@ -15,6 +15,7 @@ import { Semaphore } from './semaphore.js';
 import { adoptable, explainInUse } from './adoption.js';
 import { monotonicNow } from '../clock.js';
 import { newRecord, type VolumeRecord } from './volume-state.js';
+import { checkLuksUuid, LuksIdentities } from './luks-identity.js';
 
 export interface VolumeDeps {
   cryptsetup: Pick<Cryptsetup, 'isLuks' | 'luksUuid' | 'metadata' | 'unlockCost' | 'open' | 'openDetailed' | 'close'>;
@@ -37,6 +38,7 @@ export interface VolumeDeps {
 export class VolumeManager {
   readonly records = new Map<string, VolumeRecord>();
   readonly pbkdf = new Semaphore(1);
+  private readonly identities = new LuksIdentities();
 
   constructor(private readonly deps: VolumeDeps) {}
 
@@ -205,12 +207,10 @@ export class VolumeManager {
       }
       throw new CryptvmError('NotLuks', `volume ${cfg.name}: ${device} is not a LUKS device (or its header cannot be read); check device = "${cfg.device}"`, { volume: cfg.name });
     }
-    if (cfg.uuid) {
-      const uuid = await this.deps.cryptsetup.luksUuid(device, cfg.header);
-      if (uuid.toLowerCase() !== cfg.uuid.toLowerCase()) {
-        throw new CryptvmError('WrongDevice', `volume ${cfg.name}: ${device} has LUKS UUID ${uuid}, expected ${cfg.uuid}; fix device or uuid in the config`, { volume: cfg.name });
-      }
-    }
+    // The header's UUID: what uuid / device = "UUID=…" name, and no other configured volume's (a clone).
+    const uuid = await this.deps.cryptsetup.luksUuid(device, cfg.header);
+    checkLuksUuid(cfg, device, uuid);
+    this.identities.claim(cfg.name, device, uuid, (name) => this.records.has(name));
     if (!r.cost) r.cost = this.deps.cryptsetup.unlockCost(await this.deps.cryptsetup.metadata(device, cfg.header));
     return true;
   }

@@ -1,6 +1,7 @@
 // credential[:NAME] — a systemd credential in $CREDENTIALS_DIRECTORY (LoadCredential=, or
-// LoadCredentialEncrypted= for one sealed with systemd-creds/TPM2). systemd makes that directory private to
-// the service, so no ownership check beyond what it guarantees.
+// LoadCredentialEncrypted= for one sealed with systemd-creds/TPM2). systemd makes that directory root's and
+// read-only; checked anyway like a key file (root-owned, no group/other access, root-only parents, no symlink),
+// because $CREDENTIALS_DIRECTORY is only an environment variable.
 import { join } from 'node:path';
 import type { KeyAttempt, KeyContext, KeySource } from './types.js';
 import { readSecretFile } from './read-secret.js';
@@ -22,7 +23,7 @@ export class CredentialSource implements KeySource {
       return unavailable('invalid credential name');
     }
     if (!ctx.credentialsDir) return unavailable('$CREDENTIALS_DIRECTORY is not set');
-    const r = await readSecretFile(join(ctx.credentialsDir, this.name), { strictOwnership: false });
+    const r = await readSecretFile(join(ctx.credentialsDir, this.name), { strictOwnership: true });
     if (!r.ok) return unavailable(r.reason);
     return { kind: 'key', key: r.data, source: this.label };
   }

@@ -3,7 +3,7 @@
 // The file holds volume names, source labels and slot numbers — never a key, never a hash of one.
 // It lives in the state directory (0700, ours), is 0600 and is replaced atomically (tmp + fsync + rename),
 // so a crash leaves the old or the new file, never half of one. A missing or damaged file only costs speed.
-import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../errors.js';
@@ -77,13 +77,16 @@ export class KeyslotHints {
   }
 }
 
-/** Creates the state directory 0700, or tightens it; refuses one owned by another user. */
+/**
+ * Creates the state directory 0700; refuses one owned by another user or open to group/other (never silently
+ * tightened: whoever loosened it should know, and the configuration check says the same at load).
+ */
 async function ensurePrivateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const st = await stat(dir);
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid) throw new Error(`state directory ${dir} is owned by uid ${st.uid}, not ${uid}: run 'chown root:root ${dir}'`);
-  if ((st.mode & 0o077) !== 0) await chmod(dir, 0o700);
+  if ((st.mode & 0o077) !== 0) throw new Error(`state directory ${dir} has mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}: group/other can access it: run 'chmod 0700 ${dir}'`);
 }
 
 const validSlot = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= MAX_SLOT;

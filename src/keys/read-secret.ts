@@ -1,8 +1,11 @@
 // Read a small secret file byte-exact into one Buffer we own (no growing buffers that leave copies behind).
 // Checks are made on the OPENED descriptor, so a rename or symlink swap between check and read cannot fool them.
+// The file itself is opened with O_NOFOLLOW (the configuration names the real file, never a link to it), and
+// with strict ownership every directory above it must be root's alone (src/trusted-path.ts).
 import { open } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { wipe } from '../secret.js';
+import { untrustedParent } from '../trusted-path.js';
 
 /** cryptsetup's compiled-in maximum key file size (`cryptsetup --help`: "Maximum keyfile size: 8192kB"). */
 export const MAX_KEY_FILE_BYTES = 8192 * 1024;
@@ -10,18 +13,21 @@ export const MAX_KEY_FILE_BYTES = 8192 * 1024;
 export type ReadResult = { ok: true; data: Buffer } | { ok: false; reason: string };
 
 export interface ReadPolicy {
-  /** Require owner root and no group/other read or write bits (key files; credentials live in a private dir). */
+  /** Require owner root, no group/other read or write bits, and root-only directories above the file. */
   strictOwnership: boolean;
 }
 
 export async function readSecretFile(path: string, policy: ReadPolicy): Promise<ReadResult> {
+  const parent = policy.strictOwnership ? untrustedParent(path) : undefined;
+  if (parent) return { ok: false, reason: `${path} is not safe: ${parent.message}: run '${parent.fix}'` };
   let fh;
   try {
     // O_NONBLOCK: a FIFO at the path must not hang the daemon; O_NOCTTY: never acquire a terminal.
-    fh = await open(path, constants.O_RDONLY | constants.O_NOCTTY | constants.O_NONBLOCK);
+    fh = await open(path, constants.O_RDONLY | constants.O_NOCTTY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { ok: false, reason: `${path} does not exist` };
+    if (code === 'ELOOP') return { ok: false, reason: `${path} is a symbolic link: name the file itself in the configuration` };
     if (code === 'EACCES') return { ok: false, reason: `${path} is not readable by the daemon (${code})` };
     return { ok: false, reason: `cannot open ${path}: ${code ?? (e as Error).message}` };
   }

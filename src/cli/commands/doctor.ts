@@ -10,6 +10,7 @@ import { certificateFindings } from '../certificates.js';
 import { parseTimespanMs, worstStopMs } from '../stop-budget.js';
 import { deviceFindings } from '../device-findings.js';
 import { Devices } from '../../adapters/devices.js';
+import { COREDUMP_DIR, coredumpFindings } from '../coredump.js';
 import { shutdownActorFindings } from '../shutdown-actors.js';
 import { ungatedGuestFindings } from '../ungated.js';
 
@@ -94,11 +95,12 @@ export interface DoctorPaths {
   saveDir?: string;
   etcDir?: string;
   xmlDir?: string;
+  coredumpDir?: string;
   devices?: Devices;
 }
 
 export async function diagnose(ctx: CliContext, at: DoctorPaths = {}): Promise<Finding[]> {
-  const { crypttab = '/etc/crypttab', saveDir = QEMU_SAVE_DIR, etcDir = '/etc', xmlDir = '/etc/libvirt/qemu', devices = new Devices() } = at;
+  const { crypttab = '/etc/crypttab', saveDir = QEMU_SAVE_DIR, etcDir = '/etc', xmlDir = '/etc/libvirt/qemu', coredumpDir = COREDUMP_DIR, devices = new Devices() } = at;
   const out: Finding[] = [];
   let loaded: Config | undefined;
   try {
@@ -117,6 +119,7 @@ export async function diagnose(ctx: CliContext, at: DoctorPaths = {}): Promise<F
   }
   out.push(...(await unitFindings(ctx)));
   out.push(...shutdownActorFindings(loaded, { libvirtGuests: await ctx.systemctl.isEnabled('libvirt-guests.service'), etcDir }));
+  out.push(...(await coredumpFindings(ctx.systemctl, 'cryptvm.service', coredumpDir)));
   try {
     const plan = await ctx.api().plan();
     out.push(...plan.conflicts.map((c) => ({ level: 'problem' as const, what: c, fix: 'see cryptvm plan' })));
@@ -128,7 +131,7 @@ export async function diagnose(ctx: CliContext, at: DoctorPaths = {}): Promise<F
 
 export const doctor: Command = {
   name: 'doctor',
-  summary: 'find setup problems (crypttab overlap, key file modes, units, libvirt shutting guests down too, ungated guests on cryptvm volumes, autostart conflicts, expiring certificates)',
+  summary: 'find setup problems (crypttab overlap, key file modes, units, libvirt shutting guests down too, ungated guests on cryptvm volumes, core dumps, autostart conflicts, expiring certificates)',
   usage: 'doctor',
   help: '  Prints each finding with a fix; exit 1 when something will bite.',
   options: {},

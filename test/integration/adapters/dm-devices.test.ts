@@ -47,7 +47,7 @@ describe('DeviceMapper / Devices on the real system', () => {
     const dm = new DeviceMapper({}, new ProcessRunner());
     const res = await dm.openCount('cryptvm-no-such-mapping').catch((e: unknown) => e);
     if (res === null) return; // a kernel with device-mapper: the mapping just does not exist
-    expect(res).toMatchObject({ code: 'Failed', command: 'dmsetup info -c --noheadings -o open cryptvm-no-such-mapping' });
+    expect(res).toMatchObject({ code: 'Failed', command: 'dmsetup info -c --noheadings -o open -- cryptvm-no-such-mapping' });
   });
 
   it('resolves a real /dev path and reports a missing UUID as absent', async () => {

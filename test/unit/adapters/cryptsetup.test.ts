@@ -12,7 +12,7 @@ describe('Cryptsetup.open argv and stdin', () => {
   it('maps options to flags and sends the key byte-exact on stdin, never in argv', async () => {
     const r = new FakeRunner().expect({
       file: 'cryptsetup',
-      args: ['open', '--type', 'luks', '--allow-discards', '--readonly', '--header', '/h.img', '--key-slot', '3', '-v', '--key-file=-', '/dev/vg/lv', 'cr_x'],
+      args: ['open', '--type', 'luks', '--allow-discards', '--readonly', '--header', '/h.img', '--key-slot', '3', '-v', '--key-file=-', '--', '/dev/vg/lv', 'cr_x'],
       reply: { exitCode: 0, stdout: 'Key slot 3 unlocked.\nCommand successful.\n' },
     });
     const res = await cs(r).openDetailed('/dev/vg/lv', 'cr_x', KEY, { discard: true, readonly: true, header: '/h.img', keySlot: 3 });
@@ -26,7 +26,7 @@ describe('Cryptsetup.open argv and stdin', () => {
   });
 
   it('plain open has no optional flags; exit 2 is bad-passphrase', async () => {
-    const r = new FakeRunner().expect({ file: 'cryptsetup', args: ['open', '--type', 'luks', '-v', '--key-file=-', '/dev/sda2', 'cr_y'], reply: { exitCode: 2, stderr: 'No key available with this passphrase.\n' } });
+    const r = new FakeRunner().expect({ file: 'cryptsetup', args: ['open', '--type', 'luks', '-v', '--key-file=-', '--', '/dev/sda2', 'cr_y'], reply: { exitCode: 2, stderr: 'No key available with this passphrase.\n' } });
     expect(await cs(r).open('/dev/sda2', 'cr_y', KEY)).toBe('bad-passphrase');
   });
 
@@ -53,7 +53,7 @@ describe('Cryptsetup error mapping', () => {
       expect(e).toBeInstanceOf(CryptvmError);
       expect(e.code).toBe(code);
       expect(e.exitCode).toBe(exitCode);
-      expect(e.command).toBe('cryptsetup open --type luks -v --key-file=- /dev/vg/lv cr_x');
+      expect(e.command).toBe('cryptsetup open --type luks -v --key-file=- -- /dev/vg/lv cr_x');
       expect(e.cause).toBeDefined();
       expect(e.volume).toBe('cr_x');
       expect(e.message).toContain('/dev/vg/lv');
@@ -78,9 +78,9 @@ describe('Cryptsetup error mapping', () => {
 
   it('isLuks: 0 true, 1 false, 4 WrongDevice', async () => {
     const r = new FakeRunner()
-      .expect({ file: 'cryptsetup', args: ['isLuks', '/a'], reply: { exitCode: 0 } })
-      .expect({ file: 'cryptsetup', args: ['isLuks', '--header', '/h', '/b'], reply: { exitCode: 1 } })
-      .expect({ file: 'cryptsetup', args: ['isLuks', '/c'], reply: { exitCode: 4, stderr: 'Device /c does not exist or access denied.\n' } });
+      .expect({ file: 'cryptsetup', args: ['isLuks', '--', '/a'], reply: { exitCode: 0 } })
+      .expect({ file: 'cryptsetup', args: ['isLuks', '--header', '/h', '--', '/b'], reply: { exitCode: 1 } })
+      .expect({ file: 'cryptsetup', args: ['isLuks', '--', '/c'], reply: { exitCode: 4, stderr: 'Device /c does not exist or access denied.\n' } });
     expect(await cs(r).isLuks('/a')).toBe(true);
     expect(await cs(r).isLuks('/b', '/h')).toBe(false);
     await expect(cs(r).isLuks('/c')).rejects.toMatchObject({ code: 'WrongDevice', exitCode: 4 });
@@ -95,7 +95,7 @@ describe('Cryptsetup.close and status', () => {
       held: { exitCode: 5, stderr: 'Device held is still in use.\n' },
       nodm: { exitCode: 4, stderr: 'Cannot initialize device-mapper. Is dm_mod kernel module loaded?\n' },
     };
-    const r = new FakeRunner((c) => (c.args[0] === 'close' ? replies[c.args[1]!] : undefined));
+    const r = new FakeRunner((c) => (c.args[0] === 'close' && c.args[1] === '--' ? replies[c.args[2]!] : undefined));
     expect(await cs(r).close('ok')).toBe('closed');
     expect(await cs(r).close('gone')).toBe('not-active');
     expect(await cs(r).close('held')).toBe('busy');
@@ -120,8 +120,8 @@ describe('Cryptsetup.close and status', () => {
       '',
     ].join('\n');
     const r = new FakeRunner()
-      .expect({ file: 'cryptsetup', args: ['status', 'cr_x'], reply: { exitCode: 0, stdout: out } })
-      .expect({ file: 'cryptsetup', args: ['status', 'cr_y'], reply: { exitCode: 4, stdout: '/dev/mapper/cr_y is inactive.\n' } });
+      .expect({ file: 'cryptsetup', args: ['status', '--', 'cr_x'], reply: { exitCode: 0, stdout: out } })
+      .expect({ file: 'cryptsetup', args: ['status', '--', 'cr_y'], reply: { exitCode: 4, stdout: '/dev/mapper/cr_y is inactive.\n' } });
     expect(await cs(r).status('cr_x')).toEqual({
       name: 'cr_x', type: 'LUKS2', device: '/dev/loop0', loopFile: '/var/tmp/x.img', cipher: 'aes-xts-plain64', readonly: true, inUse: true, discards: true,
     });

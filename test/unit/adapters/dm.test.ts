@@ -74,9 +74,9 @@ describe('DeviceMapper (fake sysfs)', () => {
       return { exitCode: 1, stderr: '/dev/mapper/control: open failed: No such device\n' };
     });
     expect(await dm(r).openCount('cr_a')).toBe(2);
-    expect(r.calls[0]?.args).toEqual(['info', '-c', '--noheadings', '-o', 'open', 'cr_a']);
+    expect(r.calls[0]?.args).toEqual(['info', '-c', '--noheadings', '-o', 'open', '--', 'cr_a']);
     expect(await dm(r).openCount('gone')).toBeNull();
-    await expect(dm(r).openCount('x')).rejects.toMatchObject({ code: 'Failed', exitCode: 1, command: 'dmsetup info -c --noheadings -o open x' });
+    await expect(dm(r).openCount('x')).rejects.toMatchObject({ code: 'Failed', exitCode: 1, command: 'dmsetup info -c --noheadings -o open -- x' });
   });
 });
 

@@ -68,7 +68,7 @@ describe('Mounts.mount / unmount', () => {
     const m = new Mounts({ procRoot: join(root, 'proc') }, r);
     const where = join(root, 'a b/deep');
     expect(await m.mount('/dev/mapper/cr_x', where, { type: 'ext4', options: 'noatime' })).toBe('mounted');
-    expect(r.calls[0]?.args).toEqual(['-t', 'ext4', '-o', 'noatime', '/dev/mapper/cr_x', where]);
+    expect(r.calls[0]?.args).toEqual(['-t', 'ext4', '-o', 'noatime', '--', '/dev/mapper/cr_x', where]);
     expect((await stat(where)).mode & 0o777).toBe(0o755);
     expect(await m.mount('/dev/mapper/cr_x', where)).toBe('already-mounted');
     await expect(m.mount('/dev/mapper/other', where)).rejects.toMatchObject({ code: 'MappingConflict' });
@@ -92,7 +92,7 @@ describe('Mounts.mount / unmount', () => {
     await expect(m.mount('/dev/mapper/bad', join(root, 'x'))).rejects.toMatchObject({
       code: 'Failed',
       exitCode: 32,
-      command: `mount /dev/mapper/bad ${join(root, 'x')}`,
+      command: `mount -- /dev/mapper/bad ${join(root, 'x')}`,
       message: expect.stringContaining('wrong fs type'),
     });
   });
@@ -107,8 +107,46 @@ describe('systemdMountArgs', () => {
       '--property=Before=cryptvm.service',
       '--type=ext4',
       '--options=noatime',
+      '--',
       '/dev/mapper/cr_images',
       '/var/lib/libvirt/images/secure',
     ]);
+  });
+});
+
+describe('unmount through PID 1 (systemd)', () => {
+  it('names the mount unit as systemd-escape --path --suffix=mount does', async () => {
+    const { mountUnitName } = await import('../../../src/adapters/mount.js');
+    const { spawnSync } = await import('node:child_process');
+    for (const where of ['/var/lib/libvirt/images/secure', '/srv/my images/.hidden', '/srv/.x/a-b/ü', '/', '/a//b/']) {
+      const expected = spawnSync('systemd-escape', ['--path', '--suffix=mount', where], { encoding: 'utf8' }).stdout.trim();
+      expect(mountUnitName(where), where).toBe(expected);
+    }
+  });
+
+  it('stops the mount unit (ignoring ordering) instead of running umount; still mounted after a failed stop is busy', async () => {
+    const where = '/var/lib/libvirt/images/my secure';
+    const mounted = new Set([where]);
+    const stopped: string[] = [];
+    let busy = true;
+    const m = new Mounts(
+      {
+        procRoot: join(root, 'proc'),
+        systemdBefore: 'cryptvm.service',
+        stopUnit: async (unit) => {
+          stopped.push(unit);
+          if (busy) return { command: `systemctl stop ${unit}`, exitCode: 1, stdout: '', stderr: `Job for ${unit} failed.\n` };
+          mounted.delete(where);
+          return { command: `systemctl stop ${unit}`, exitCode: 0, stdout: '', stderr: '' };
+        },
+      },
+      new FakeRunner(),
+    );
+    (m as unknown as { isMounted: (w: string) => boolean }).isMounted = (w) => mounted.has(w);
+    expect(await m.unmount(where)).toBe('busy');
+    busy = false;
+    expect(await m.unmount(where)).toBe('unmounted');
+    expect(await m.unmount(where)).toBe('not-mounted');
+    expect(stopped).toEqual(['var-lib-libvirt-images-my\\x20secure.mount', 'var-lib-libvirt-images-my\\x20secure.mount']);
   });
 });

@@ -166,7 +166,7 @@ const cases: BadCase[] = [
     name: 'token_credential with a slash',
     text: server(`ca = "${ca}"\ntoken_credential = "a/b"`) + vol(URL_A),
     line: 3,
-    message: `${FILE}:3: key_server.token_credential: invalid credential name "a/b" — use a plain file name without "/"`,
+    message: `${FILE}:3: key_server.token_credential: invalid credential name "a/b" — use a plain file name without "/" or control characters, not starting with "-"`,
   },
   {
     name: 'empty field',

@@ -68,7 +68,7 @@ const cases: BadCase[] = [
       keys = ["credential:../a"]
     `,
     line: 4,
-    message: `${FILE}:4: volume#1.keys: invalid credential name "../a" — use a plain file name without "/"`,
+    message: `${FILE}:4: volume#1.keys: invalid credential name "../a" — use a plain file name without "/" or control characters, not starting with "-"`,
   },
 ];
 

@@ -52,7 +52,7 @@ const cases: BadCase[] = [
       device = "/dev/sda"
     `,
     line: 2,
-    message: `${FILE}:2: volume#1.name: "cr/a" is not a valid device-mapper name — use 1–127 characters from A-Z a-z 0-9 _ . + -, e.g. "cr_data"`,
+    message: `${FILE}:2: volume#1.name: "cr/a" is not a valid device-mapper name — use 1–127 characters from A-Z a-z 0-9 _ . + -, not starting with "-", e.g. "cr_data"`,
   },
   {
     name: 'reserved mapping name',
@@ -62,7 +62,7 @@ const cases: BadCase[] = [
       device = "/dev/sda"
     `,
     line: 2,
-    message: `${FILE}:2: volume#1.name: "control" is reserved by device-mapper — use 1–127 characters from A-Z a-z 0-9 _ . + -, e.g. "cr_data"`,
+    message: `${FILE}:2: volume#1.name: "control" is reserved by device-mapper — use 1–127 characters from A-Z a-z 0-9 _ . + -, not starting with "-", e.g. "cr_data"`,
   },
   {
     name: 'malformed LUKS uuid',

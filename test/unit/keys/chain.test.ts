@@ -28,7 +28,7 @@ afterEach(() => rmSync(creds, { recursive: true, force: true }));
 
 describe('unlockWithChain', () => {
   it('falls through keyfile (missing) → credential (wrong) → prompt, in configured order, and wipes every key', async () => {
-    writeFileSync(join(creds, 'v'), 'not it');
+    writeFileSync(join(creds, 'v'), 'not it', { mode: 0o400 });
     const asker = new FakeAsker();
     const v = volume('v', { keys: [{ kind: 'keyfile', path: join(creds, 'missing.key') }, { kind: 'credential', name: 'v' }, { kind: 'prompt' }] });
     const dev = device('typed');
@@ -44,7 +44,7 @@ describe('unlockWithChain', () => {
   });
 
   it('stops at the first source that opens the volume; later sources are never asked', async () => {
-    writeFileSync(join(creds, 'v'), 'cred');
+    writeFileSync(join(creds, 'v'), 'cred', { mode: 0o400 });
     const v = volume('v', { keys: [{ kind: 'credential', name: 'v' }, { kind: 'prompt' }] });
     const dev = device('cred');
     const r = await unlockWithChain(ctx(v, [], undefined, creds), buildSources(v, { broker: new PromptBroker(new FakeAsker()) }), dev.tryKey);

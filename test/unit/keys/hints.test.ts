@@ -54,7 +54,7 @@ describe('KeyslotHints file', () => {
     expect(again.get('cr_data', 'prompt')).toBeUndefined();
   });
 
-  it('tightens a loose existing state dir and ignores a damaged or hostile file', async () => {
+  it('refuses a loose existing state dir without tightening it, and ignores a damaged or hostile file', async () => {
     const dir = stateDir();
     mkdirSync(dir, { mode: 0o755 });
     chmodSync(dir, 0o755);
@@ -68,8 +68,8 @@ describe('KeyslotHints file', () => {
     const h2 = new KeyslotHints(dir);
     await h2.load();
     expect(h2.get('v', 'ok')).toBeUndefined();
-    await h2.set('v', 'prompt', 0);
-    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    await expect(h2.set('v', 'prompt', 0)).rejects.toThrow(`state directory ${dir} has mode 0755: group/other can access it: run 'chmod 0700 ${dir}'`);
+    expect(statSync(dir).mode & 0o777).toBe(0o755);
   });
 
   it('concurrent sets are serialized: the file ends with every hint', async () => {

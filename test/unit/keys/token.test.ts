@@ -8,13 +8,13 @@ import { TokenSource } from '../../../src/keys/token.js';
 import { FakeRunner } from '../../helpers/fake-runner.js';
 import { ctx, volume } from './fakes.js';
 
-const OPEN = ['open', '--token-only', '--token-type', 'systemd-tpm2', '--type', 'luks', '--allow-discards', '--readonly', '--header', '/etc/h.img', '-v', '/dev/vg/cr_t', 'cr_t'];
+const OPEN = ['open', '--token-only', '--token-type', 'systemd-tpm2', '--type', 'luks', '--allow-discards', '--readonly', '--header', '/etc/h.img', '-v', '--', '/dev/vg/cr_t', 'cr_t'];
 const header = (types: string[]) => ({ metadata: async () => ({ version: 2 as const, tokens: types.map((type, id) => ({ id, type, keyslots: [id] })) }) });
 
 describe('cryptsetup open --token-only', () => {
   it('builds the open argv: token type, discard, readonly, detached header, device, name', () => {
     expect(tokenOpenArgs('/dev/vg/cr_t', 'cr_t', { tokenType: 'systemd-tpm2', discard: true, readonly: true, header: '/etc/h.img' })).toEqual(OPEN);
-    expect(tokenOpenArgs('/dev/sda', 'cr_a', { test: true })).toEqual(['open', '--token-only', '--test-passphrase', '-v', '/dev/sda']);
+    expect(tokenOpenArgs('/dev/sda', 'cr_a', { test: true })).toEqual(['open', '--token-only', '--test-passphrase', '-v', '--', '/dev/sda']);
   });
 
   it.each([

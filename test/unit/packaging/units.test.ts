@@ -42,11 +42,16 @@ describe('cryptvm.service', () => {
     }
   });
 
-  it('bounds start and stop, stops only the daemon with SIGTERM, shares the keyring', () => {
+  it('bounds start and stop, stops only the daemon with SIGTERM, keeps its keyring private', () => {
     expect(single(daemon, 'Service', 'TimeoutStartSec')).not.toMatch(/^(0|infinity)$/);
     expect(single(daemon, 'Service', 'TimeoutStopSec')).toBe('10min');
     expect(single(daemon, 'Service', 'KillMode')).toBe('mixed');
-    expect(single(daemon, 'Service', 'KeyringMode')).toBe('shared');
+    // Nothing uses the kernel keyring across processes (no --keyname): the default, private, keyring.
+    expect(daemon.get('Service')?.has('KeyringMode')).toBe(false);
+  });
+
+  it('lets neither the daemon nor its cryptsetup dump core (keys in memory)', () => {
+    expect(single(daemon, 'Service', 'LimitCORE')).toBe('0');
   });
 
   it('keeps state and runtime directories private', () => {
@@ -57,25 +62,33 @@ describe('cryptvm.service', () => {
     expect(single(daemon, 'Service', 'UMask')).toBe('0077');
   });
 
-  it('uses no setting that breaks dm, udev cookies, V8, or mounts visible to libvirt', () => {
+  it('uses no setting that breaks dm, udev cookies, V8 or /proc/devices', () => {
     const forbidden = [
       'PrivateDevices', 'MemoryDenyWriteExecute', 'PrivateIPC', 'PrivateNetwork', 'PrivateUsers', 'DynamicUser',
-      'User', 'ProtectClock',
-      // each of these gives the service its own mount namespace: the daemon's mounts would not reach the host
-      'ProtectSystem', 'ProtectHome', 'PrivateTmp', 'PrivateMounts', 'ReadWritePaths', 'ReadOnlyPaths',
-      'InaccessiblePaths', 'ProtectKernelTunables', 'ProtectKernelModules', 'ProtectKernelLogs',
-      'ProtectControlGroups', 'ProtectProc', 'ProcSubset', 'ProtectHostname', 'TemporaryFileSystem', 'BindPaths',
+      'User', 'ProtectClock', 'ProcSubset', 'DevicePolicy', 'DeviceAllow',
+      // the host's mounts must propagate in (slave): a different propagation would hide PID 1's mounts
       'MountFlags',
     ];
     for (const key of forbidden) expect(daemon.get('Service')?.has(key), key).toBe(false);
   });
 
-  it('keeps CAP_SYS_ADMIN and the mount system calls, and filters the rest', () => {
+  it('runs in its own read-only mount namespace; PID 1 mounts (no @mount, no CAP_MKNOD)', () => {
+    const want: Record<string, string> = {
+      ProtectSystem: 'strict', PrivateMounts: 'yes', ProtectHome: 'yes', PrivateTmp: 'yes', ProtectKernelTunables: 'yes',
+      ProtectKernelModules: 'yes', ProtectKernelLogs: 'yes', ProtectControlGroups: 'yes', ProtectHostname: 'yes', ProtectProc: 'invisible',
+    };
+    for (const [key, value] of Object.entries(want)) expect(single(daemon, 'Service', key), key).toBe(value);
+    expect(list(daemon, 'Service', 'ReadWritePaths')).toEqual(['-/run/systemd/ask-password', '-/run/cryptsetup', '-/var/lib/prometheus/node-exporter']);
+    expect(list(daemon, 'Service', 'SystemCallFilter')).not.toContain('@mount');
+    expect(list(daemon, 'Service', 'CapabilityBoundingSet')).not.toContain('CAP_MKNOD');
+  });
+
+  it('keeps CAP_SYS_ADMIN, and filters system calls to @system-service', () => {
     const caps = list(daemon, 'Service', 'CapabilityBoundingSet');
-    expect(caps).toEqual(expect.arrayContaining(['CAP_SYS_ADMIN', 'CAP_MKNOD', 'CAP_IPC_LOCK']));
+    expect(caps).toEqual(expect.arrayContaining(['CAP_SYS_ADMIN', 'CAP_IPC_LOCK', 'CAP_SYS_PTRACE']));
     expect(caps).not.toContain('CAP_SYS_MODULE');
     expect(caps).not.toContain('CAP_SYS_TIME');
-    expect(list(daemon, 'Service', 'SystemCallFilter')).toEqual(expect.arrayContaining(['@system-service', '@mount']));
+    expect(list(daemon, 'Service', 'SystemCallFilter')).toEqual(expect.arrayContaining(['@system-service']));
     expect(single(daemon, 'Service', 'SystemCallErrorNumber')).toBe('EPERM');
     expect(list(daemon, 'Service', 'RestrictAddressFamilies')).toEqual(
       expect.arrayContaining(['AF_UNIX', 'AF_NETLINK', 'AF_INET', 'AF_INET6']),
@@ -86,7 +99,7 @@ describe('cryptvm.service', () => {
   it('comments every hardening exception in the unit itself', () => {
     const text = readFileSync(resolve(REPO, 'systemd/cryptvm.service'), 'utf8');
     for (const word of ['PrivateDevices=', 'MemoryDenyWriteExecute=', 'PrivateIPC=', 'PrivateNetwork=',
-      'PrivateUsers=', 'ProtectSystem=', 'ProtectClock=', 'DevicePolicy=']) {
+      'PrivateUsers=', 'ProtectClock=', 'DevicePolicy=', 'ProcSubset=']) {
       expect(text, word).toMatch(new RegExp(`^#.*${word}`, 'm'));
     }
   });
