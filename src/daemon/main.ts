@@ -16,7 +16,6 @@ import { onEncryptedStorage } from '../adapters/blockdev.js';
 import { AskPassword, type Asker } from '../adapters/askpass.js';
 import { SystemdNotifier } from '../adapters/notify.js';
 import { SystemdUnits } from '../adapters/systemd.js';
-import { Systemctl } from '../adapters/systemctl.js';
 import { loadConfig, ConfigError, formatProblem } from '../config/index.js';
 import type { Config } from '../config/types.js';
 import { startApi } from '../dbus/service.js';
@@ -145,7 +144,7 @@ async function main(): Promise<number> {
     volumes,
     guests,
     units: bus ? new SystemdUnits(bus) : undefined,
-    systemState: existsSync('/run/systemd/system') ? () => new Systemctl(runner).systemState() : undefined,
+    systemState: existsSync('/run/systemd/system') ? () => systemctl.systemState() : undefined,
     loadConfig: (path) => loadOrExit(path, log),
     machine: readMachine,
     holders: (name) => holders.get(name),
