@@ -1,4 +1,4 @@
-// `npm run bench` (via scripts/bench.mjs, which bundles this file): runs the benchmarks of brief §6, each
+// `npm run bench` (via scripts/bench.mjs, which bundles this file): runs the performance benchmarks, each
 // against a baseline measured in the same run, prints one table and writes .cache/bench/results.json.
 // Numbers are reported, never asserted. Usage: bench.mjs [--only keyslot,planner,footprint,shutdown,boot]
 import { mkdirSync, writeFileSync } from 'node:fs';

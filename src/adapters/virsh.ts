@@ -1,6 +1,7 @@
 // The typed virsh adapter: the only place cryptvm talks to libvirt. Every call is `virsh -c <uri> …` through
 // the Runner (argv only, LC_ALL=C, a timeout each); failures become CryptvmError with the guest's name, the
-// escaped command, the exit code and libvirt's own error line. Never call this before READY=1 (brief §3.1).
+// escaped command, the exit code and libvirt's own error line. Never call this before READY=1 (libvirtd
+// is socket-activated and ordered after cryptvm.service: the call would deadlock until a timeout).
 import type { Runner, RunResult } from './exec.js';
 import { CryptvmError } from '../errors.js';
 import { parseDomainDisks, type DomainDisk } from './virsh/domain-xml.js';

@@ -1,6 +1,7 @@
 // Gated guests: learn their volumes, start them when their volumes are open (in `after=` order, with delays),
 // stop them gracefully in parallel with a timeout and the guest's on_timeout policy. Talks to libvirt only
-// after READY=1 (brief §3.1); before that, guest→volume links come from the persistent domain XML on disk.
+// after READY=1 (libvirtd is ordered after cryptvm.service: an earlier call would wait for us, a deadlock);
+// before that, guest→volume links come from the persistent domain XML on disk.
 import { readFile } from 'node:fs/promises';
 import type { Config, GuestConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';

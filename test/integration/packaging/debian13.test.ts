@@ -1,4 +1,4 @@
-// The .deb on Debian 13 (trixie), the other release brief §7 names: a trixie tree made with mmdebstrap from
+// The .deb on Debian 13 (trixie), the other Debian release the package targets: a trixie tree made with mmdebstrap from
 // this machine's own apt sources (suite names swapped; no mirror name in the repo), cached as a tarball under
 // .cache/debian13; per run the .deb is installed into a fresh copy with dpkg. There trixie's systemd (257)
 // verifies and scores the units, and both programs run on trixie's own Node.js.

@@ -1,5 +1,5 @@
 // Shared by the packaging integration tests: a real Node 18 binary (the oldest runtime the bundles target,
-// brief §10), a scratch root for systemd-analyze, and small process helpers.
+// Debian 12's 18.19+), a scratch root for systemd-analyze, and small process helpers.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

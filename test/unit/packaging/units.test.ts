@@ -1,4 +1,4 @@
-// The shipped systemd units say what brief §3.1 and §10 require: ordering, restart-vs-stop isolation,
+// The shipped systemd units say what the boot/shutdown design requires (README, cryptvmd(8)): ordering, restart-vs-stop isolation,
 // readiness, and hardening that leaves cryptsetup, device-mapper, mount and V8 working.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
