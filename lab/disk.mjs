@@ -22,31 +22,44 @@ export async function provisionDisk2(base) {
   const tmp = `${image}.tmp`;
   const rootOverlay = join(CACHE, 'provision-root.qcow2');
   const results = join(CACHE, 'provision-results.log');
-  rmSync(tmp, { force: true });
-  rmSync(results, { force: true });
-  await run('truncate', ['-s', `${DISK2_MIB}M`, tmp]);
-  await overlay(base.image, rootOverlay);
-  await makeTangKeys(`${tangKeys}.tmp`);
-  rmSync(`${tpmState}.tmp`, { recursive: true, force: true });
-  const tang = await startTang(`${tangKeys}.tmp`);
-  let tpm;
-  let keyServer;
-  try {
-    keyServer = await startKeyServer(base.keyserver);
-    tpm = await startSwtpm(`${tpmState}.tmp`, join(CACHE, 'provision-swtpm.sock'));
-    await bootHeadless(qemuArgs({ kernel: base.kernel, initrd: base.initrd, root: rootOverlay, disk2: tmp, results,
-      cmdline: ['lab.provision'], tpmSock: tpm.sock, tangPort: tang.port, keyServerPort: keyServer.port }),
-    { timeoutMs: 600_000 });
-  } finally {
-    await tpm?.stop(); // exited before its state directory is renamed into the cache
-    await tang.stop();
-    await keyServer?.stop();
+  const consoleLog = join(CACHE, 'provision-console.log');
+  // A provisioning boot takes 50-170 s. Once (in a CI run) one hung with nothing written to the disk and
+  // nothing on the result channel; the same boot then passed in 50 s. So: a bounded try, its console kept
+  // in a file, and one more try from scratch before giving up with both logs.
+  let out = '';
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    rmSync(tmp, { force: true });
+    rmSync(results, { force: true });
+    rmSync(consoleLog, { force: true });
+    await run('truncate', ['-s', `${DISK2_MIB}M`, tmp]);
+    await overlay(base.image, rootOverlay);
+    await makeTangKeys(`${tangKeys}.tmp`);
+    rmSync(`${tpmState}.tmp`, { recursive: true, force: true });
+    const tang = await startTang(`${tangKeys}.tmp`);
+    let tpm;
+    let keyServer;
+    let failure;
+    try {
+      keyServer = await startKeyServer(base.keyserver);
+      tpm = await startSwtpm(`${tpmState}.tmp`, join(CACHE, 'provision-swtpm.sock'));
+      await bootHeadless(qemuArgs({ kernel: base.kernel, initrd: base.initrd, root: rootOverlay, disk2: tmp, results,
+        cmdline: ['lab.provision'], tpmSock: tpm.sock, tangPort: tang.port, keyServerPort: keyServer.port }),
+      { timeoutMs: 360_000, consoleLog });
+    } catch (e) {
+      failure = e;
+    } finally {
+      await tpm?.stop(); // exited before its state directory is renamed into the cache
+      await tang.stop();
+      await keyServer?.stop();
+    }
+    out = existsSync(results) ? readFileSync(results, 'utf8') : '';
+    if (out.includes('@@PROVISION OK')) break;
+    const consoleTail = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8').slice(-3000) : '';
+    const why = `${failure ? `${failure.message}; ` : ''}its log (ttyS1) ends with:\n${out.slice(-3000)}\nconsole (ttyS0) ends with:\n${consoleTail}`;
+    if (attempt === 2) throw new Error(`provisioning the second disk failed twice; ${why}`);
+    log(`provisioning try ${attempt} failed, trying once more from scratch; ${why}`);
   }
-  const out = existsSync(results) ? readFileSync(results, 'utf8') : '';
   rmSync(rootOverlay, { force: true });
-  if (!out.includes('@@PROVISION OK')) {
-    throw new Error(`provisioning the second disk failed; its log (ttyS1) ends with:\n${out.slice(-3000)}`);
-  }
   for (const p of [tpmState, tangKeys]) rmSync(p, { recursive: true, force: true });
   renameSync(`${tpmState}.tmp`, tpmState);
   renameSync(`${tangKeys}.tmp`, tangKeys);

@@ -33,9 +33,11 @@ export function qemuArgs(o) {
 }
 
 /** Boot with no terminal attached (provisioning); resolves with the exit code when the VM powers off. */
-export function bootHeadless(args, { timeoutMs }) {
+export function bootHeadless(args, { timeoutMs, consoleLog }) {
   return new Promise((resolve, reject) => {
-    const child = spawn('qemu-system-x86_64', args.map((a) => (a === 'stdio' ? 'null' : a)),
+    // The console goes to a file when one is given, so a boot that hangs can be read afterwards.
+    const ttyS0 = consoleLog ? `file:${consoleLog}` : 'null';
+    const child = spawn('qemu-system-x86_64', args.map((a) => (a === 'stdio' ? ttyS0 : a)),
       { stdio: ['ignore', 'ignore', 'inherit'] });
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`VM did not power off within ${timeoutMs / 1000} s`)); }, timeoutMs);
     child.on('error', (e) => { clearTimeout(timer); reject(new Error(`cannot run qemu-system-x86_64: ${e.message}`)); });
