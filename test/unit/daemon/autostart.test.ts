@@ -4,42 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
-import type { KeyContext, KeySource } from '../../../src/keys/types.js';
+import type { KeySource } from '../../../src/keys/types.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { discoverAutostartGuests } from '../../../src/daemon/autostart.js';
 import { autostartGuests } from '../../../src/planner/autostart.js';
 import type { Config } from '../../../src/config/types.js';
 import { FakeHost } from '../../helpers/fake-host.js';
+import { TestSource as Key, until } from '../../helpers/test-source.js';
 import { daemonOnFakeHost } from '../../helpers/fake-daemon.js';
 import { config, guest, volume } from '../../helpers/config.js';
 
-class Key implements KeySource {
-  readonly interactive: boolean;
-  private waiting: ((k: Buffer) => void) | undefined;
-  constructor(readonly label: string, private readonly key?: string) {
-    this.interactive = key === undefined;
-  }
-  async get(ctx: KeyContext) {
-    if (this.key !== undefined) return { kind: 'key' as const, key: Buffer.from(this.key), source: this.label };
-    const k = await new Promise<Buffer | undefined>((resolve) => {
-      this.waiting = resolve;
-      ctx.signal.addEventListener('abort', () => resolve(undefined));
-    });
-    return k ? { kind: 'key' as const, key: k, source: this.label } : { kind: 'unavailable' as const, source: this.label, reason: 'cancelled' };
-  }
-  answer(s: string) {
-    this.waiting?.(Buffer.from(s));
-  }
-}
 
-async function until(cond: () => boolean, what: string, ms = 3_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(5);
-  }
-}
 
 const xml = (name: string, dev: string) => `<domain type='qemu'><name>${name}</name><devices><disk type='block' device='disk'><source dev='${dev}'/><target dev='vda'/></disk></devices></domain>`;
 

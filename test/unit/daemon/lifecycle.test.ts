@@ -2,10 +2,11 @@
 // order, restart, adoption, lock. Real planner, real managers; only the outside programs are simulated.
 import { describe, expect, it } from 'vitest';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { KeySource, KeyContext } from '../../../src/keys/types.js';
+import type { KeySource } from '../../../src/keys/types.js';
 import type { StopIntent } from '../../../src/adapters/systemd.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { FakeHost } from '../../helpers/fake-host.js';
+import { TestSource, until } from '../../helpers/test-source.js';
 import { daemonOnFakeHost } from '../../helpers/fake-daemon.js';
 import { KeyslotHints } from '../../../src/keys/hints.js';
 import { RuntimeWantedStore } from '../../../src/daemon/wanted-store.js';
@@ -15,30 +16,6 @@ import { join } from 'node:path';
 import { config, guest, volume } from '../../helpers/config.js';
 import type { Config } from '../../../src/config/types.js';
 
-/** A key source that answers with a fixed key, or waits until the test answers (a human at a prompt). */
-class TestSource implements KeySource {
-  readonly interactive: boolean;
-  private waiting: ((k: Buffer | undefined) => void) | undefined;
-  asked = 0;
-  constructor(readonly label: string, private readonly key?: string) {
-    this.interactive = key === undefined;
-  }
-  async get(ctx: KeyContext) {
-    this.asked++;
-    if (this.key !== undefined) return { kind: 'key' as const, key: Buffer.from(this.key), source: this.label };
-    const k = await new Promise<Buffer | undefined>((resolve) => {
-      this.waiting = resolve;
-      ctx.signal.addEventListener('abort', () => resolve(undefined));
-    });
-    return k ? { kind: 'key' as const, key: k, source: this.label } : { kind: 'unavailable' as const, source: this.label, reason: 'cancelled' };
-  }
-  answer(s: string) {
-    this.waiting?.(Buffer.from(s));
-  }
-  get isWaiting() {
-    return this.waiting !== undefined;
-  }
-}
 
 function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>, opts: { guestsUnitActive?: boolean; intent?: StopIntent; libvirtActive?: boolean; hints?: KeyslotHints; saveEncrypted?: boolean; wanted?: RuntimeWantedStore; loadConfig?: () => Config } = {}) {
   const lines: string[] = [];
@@ -63,13 +40,6 @@ function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>
   return { daemon, notes, lines, msgs };
 }
 
-async function until(cond: () => boolean, what: string, ms = 3_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(5);
-  }
-}
 
 const KEYFILE = [{ kind: 'keyfile' as const, path: '/k' }];
 const lab = () =>
