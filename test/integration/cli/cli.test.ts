@@ -1,5 +1,4 @@
 // The bundled `cryptvm` as a subprocess against the real service on a private system-like bus.
-import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,16 +7,10 @@ import { startApi, type Api } from '../../../src/dbus/service.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { startPrivateBus, type PrivateBus } from '../../helpers/dbus.js';
 import { FakeControl } from '../../helpers/fake-control.js';
-import { buildCli } from './build-cli.js';
+import { buildCli, runCli } from './build-cli.js';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.warn('SKIPPED: CLI integration tests need root (the bus policy allows root only)');
-
-interface Out {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe.skipIf(!isRoot)('cryptvm CLI (bundled) against cryptvmd API', () => {
   let bus: PrivateBus;
@@ -26,12 +19,7 @@ describe.skipIf(!isRoot)('cryptvm CLI (bundled) against cryptvmd API', () => {
   let cli: string;
   let env: NodeJS.ProcessEnv;
 
-  const run = (...args: string[]) =>
-    new Promise<Out>((resolve) => {
-      execFile('node', [cli, ...args], { env, timeout: 30_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
-    });
+  const run = (...args: string[]) => runCli(cli, env, args);
 
   beforeAll(async () => {
     cli = await buildCli();

@@ -1,5 +1,4 @@
 // `cryptvm wait --prompts` (cryptvm-ask.service): the bundled CLI against the real API on a private bus.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,13 +7,7 @@ import { startApi, type Api } from '../../../src/dbus/service.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { startPrivateBus, type PrivateBus } from '../../helpers/dbus.js';
 import { FakeControl } from '../../helpers/fake-control.js';
-import { buildCli } from './build-cli.js';
-
-interface Out {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { buildCli, runCli } from './build-cli.js';
 
 describe('cryptvm wait --prompts', () => {
   let bus: PrivateBus;
@@ -23,12 +16,7 @@ describe('cryptvm wait --prompts', () => {
   let cli: string;
   let env: NodeJS.ProcessEnv;
 
-  const run = (...args: string[]) =>
-    new Promise<Out>((resolve) => {
-      execFile('node', [cli, ...args], { env, timeout: 30_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
-    });
+  const run = (...args: string[]) => runCli(cli, env, args);
 
   beforeAll(async () => {
     cli = await buildCli();
