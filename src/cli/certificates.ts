@@ -3,7 +3,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { KeyServerConfig } from '../config/types.js';
-import type { Finding } from './commands/doctor.js';
+import type { Finding } from './finding.js';
 
 /** A certificate that expires within this many days is reported (a note; expired is a problem). */
 export const EXPIRY_WARNING_DAYS = 30;

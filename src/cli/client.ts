@@ -1,7 +1,7 @@
 // The CLI's side of the D-Bus API: one typed call per method, each with a timeout (dbus-next has none),
 // and bus errors turned into messages a person can act on (never a raw D-Bus error).
 import { Message, systemBus, type MessageBus } from 'dbus-next';
-import type { DaemonStatus, Plan, UnlockTicket } from '../daemon/control.js';
+import type { DaemonStatus, Plan, UnlockTicket } from '../api/types.js';
 import { CryptvmError, type ErrorCode } from '../errors.js';
 import { BUS_NAME, ERROR_PREFIX, INTERFACE, OBJECT_PATH } from '../dbus/names.js';
 import { withTimeout } from '../dbus/timeout.js';

@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Systemctl } from '../adapters/systemctl.js';
-import type { Finding } from './commands/doctor.js';
+import type { Finding } from './finding.js';
 
 export const COREDUMP_DIR = '/var/lib/systemd/coredump';
 

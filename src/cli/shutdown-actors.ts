@@ -10,7 +10,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
-import type { Finding } from './commands/doctor.js';
+import type { Finding } from './finding.js';
 
 export interface ShutdownActorInputs {
   /** `systemctl is-enabled libvirt-guests.service`, or 'unknown' when systemd cannot be asked. */

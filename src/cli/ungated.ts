@@ -7,7 +7,7 @@ import type { Config } from '../config/types.js';
 import { parseDomainDisks } from '../adapters/virsh.js';
 import { guestVolumes } from '../planner/guests.js';
 import { errorMessage } from '../errors.js';
-import type { Finding } from './commands/doctor.js';
+import type { Finding } from './finding.js';
 
 const names = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.xml')).map((f) => f.slice(0, -'.xml'.length));
 

@@ -12,7 +12,7 @@ import { unlockConcurrency, type Machine } from '../planner/unlock.js';
 import { describePlan } from '../planner/plan.js';
 import { BootReadiness } from './readiness.js';
 import { withAutostartGuests } from './autostart.js';
-import type { ChangeEvent, DaemonControl, DaemonPhase, DaemonStatus, Plan, UnlockTicket } from './control.js';
+import type { ChangeEvent, DaemonControl, DaemonPhase, DaemonStatus, Plan, UnlockTicket } from '../api/types.js';
 import type { GuestManager } from './guests.js';
 import type { VolumeManager } from './volumes.js';
 import { guestStatus, observed as observedGuest } from './guest-state.js';

@@ -1,6 +1,6 @@
 // The daemon's record of one gated guest. Mutated only by GuestManager.
 import type { GuestConfig } from '../config/types.js';
-import type { GuestPhase, GuestStatus } from './control.js';
+import type { GuestPhase, GuestStatus } from '../api/types.js';
 import type { DomainRun, ObservedGuest } from '../planner/types.js';
 
 export interface GuestRecord {

@@ -4,7 +4,7 @@
 import type { ReadyMode } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { consoleWaitsFor, isUnattended, readyDecision, type ReadyDecision, type ReadyVolume } from '../planner/ready.js';
-import type { ChangeEvent, DaemonPhase } from './control.js';
+import type { ChangeEvent, DaemonPhase } from '../api/types.js';
 import type { VolumeRecord } from './volume-state.js';
 import { EXTEND_EVERY_MS } from './keepalive.js';
 

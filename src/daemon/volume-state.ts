@@ -1,6 +1,6 @@
 // The daemon's record of one volume. Mutated only by VolumeManager.
 import type { VolumeConfig } from '../config/types.js';
-import type { VolumePhase, VolumeStatus } from './control.js';
+import type { VolumePhase, VolumeStatus } from '../api/types.js';
 import type { UnlockCost } from '../planner/unlock.js';
 
 export interface VolumeRecord {

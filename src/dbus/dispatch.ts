@@ -1,7 +1,7 @@
 // Method calls on our object, handled before dbus-next's own dispatcher: we need the sender (for the uid
 // check on every state-changing method) and every reply must be a named error, never a JS stack.
 import { Message, MessageFlag, type MessageBus } from 'dbus-next';
-import type { DaemonControl } from '../daemon/control.js';
+import type { DaemonControl } from '../api/types.js';
 import type { Logger } from '../log/logger.js';
 import { apiError, isExpected, toNamedError } from './errors.js';
 import { introspectionXml, METHODS, type MethodSpec } from './members.js';

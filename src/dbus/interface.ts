@@ -1,7 +1,7 @@
 // The exported object: properties and signals through dbus-next's Interface (configureMembers, no
 // decorators). Methods are dispatched by dispatch.ts, which needs the sender and full control over errors.
 import { DBusError, interface as dbusInterface } from 'dbus-next';
-import type { DaemonControl, DaemonStatus } from '../daemon/control.js';
+import type { DaemonControl, DaemonStatus } from '../api/types.js';
 import { PROPERTIES, SIGNALS } from './members.js';
 import { ERROR_PREFIX, INTERFACE } from './names.js';
 

@@ -1,7 +1,7 @@
 // cryptvmd's API on the system bus: org.cryptvm.Manager1 at /org/cryptvm/Manager1, backed by DaemonControl.
 // Properties and signals follow control.onChange; signals carry names and states only, never secrets.
 import { interface as dbusInterface, NameFlag, RequestNameReply, sessionBus, systemBus, type MessageBus } from 'dbus-next';
-import type { ChangeEvent, DaemonControl } from '../daemon/control.js';
+import type { ChangeEvent, DaemonControl } from '../api/types.js';
 import { CryptvmError, errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { createDispatcher } from './dispatch.js';

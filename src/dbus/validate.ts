@@ -1,5 +1,5 @@
 // Argument checks for the API: bad names are InvalidArgs, names the daemon does not know are NotFound.
-import type { DaemonStatus } from '../daemon/control.js';
+import type { DaemonStatus } from '../api/types.js';
 import { apiError } from './errors.js';
 
 // dm-crypt mapping names and libvirt domain names in practice; no '/', no whitespace, no control characters.

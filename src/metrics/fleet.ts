@@ -3,7 +3,7 @@
 // daemon's status; nothing here is awaited on an unlock or shutdown path (file writes and the notify command
 // run in the background, throttled or queued).
 import type { Config } from '../config/types.js';
-import type { DaemonStatus } from '../daemon/control.js';
+import type { DaemonStatus } from '../api/types.js';
 import type { Runner } from '../adapters/exec.js';
 import type { Logger } from '../log/logger.js';
 import { AdminNotifier } from '../notify/admin.js';

@@ -2,7 +2,7 @@
 // Pure: a MetricsState in, text out. Names follow Prometheus' conventions (cryptvm_ prefix, base units,
 // _seconds, _total for counters, _info for constant 1 with labels). Labels carry names and classes only:
 // never a secret, never a URL or path (a key source is its class: keyfile, credential, prompt, token, …).
-import type { GuestPhase, VolumePhase } from '../daemon/control.js';
+import type { GuestPhase, VolumePhase } from '../api/types.js';
 import { failureClass } from './transitions.js';
 import type { MetricsState } from './state.js';
 

@@ -1,7 +1,7 @@
 // What the metrics remember across status snapshots: when each volume began waiting to open and how long its
 // unlock took, counters, shutdown outcomes and the time to READY. Fed by status snapshots (observe) and three
 // hooks the status cannot show (a wrong typed passphrase, a guest's shutdown outcome, READY=1).
-import type { DaemonStatus } from '../daemon/control.js';
+import type { DaemonStatus } from '../api/types.js';
 import { sourceClass, transitions, type FleetEvent } from './transitions.js';
 
 export type ShutdownOutcome = 'graceful' | 'destroyed' | 'saved';

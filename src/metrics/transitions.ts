@@ -1,6 +1,6 @@
 // What changed between two status snapshots, as the events a fleet cares about. Pure: the daemon's status is
 // the only input, so metrics and notifications never need hooks deep in the unlock or guest code.
-import type { DaemonStatus, GuestStatus, VolumeStatus } from '../daemon/control.js';
+import type { DaemonStatus, GuestStatus, VolumeStatus } from '../api/types.js';
 
 export type FleetEvent =
   | { kind: 'volume-waiting'; volume: string; guests: string[] }

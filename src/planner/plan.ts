@@ -3,7 +3,7 @@ import type { Config, KeySourceSpec } from '../config/types.js';
 import { guestOrder } from '../config/graph.js';
 import { formatDuration } from '../config/duration.js';
 import { isUnattended } from './ready.js';
-import type { DaemonStatus, Plan, PlanStep } from '../daemon/control.js';
+import type { DaemonStatus, Plan, PlanStep } from '../api/types.js';
 import { planGuestStops } from './shutdown.js';
 import type { DomainRun, ObservedGuest } from './types.js';
 

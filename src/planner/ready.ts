@@ -1,7 +1,7 @@
 // When boot says READY=1 (libvirtd may start) and when the console stops holding logins back for a
 // passphrase. Pure: the daemon feeds it the volumes' states.
 import type { KeySourceSpec, ReadyMode } from '../config/types.js';
-import type { VolumePhase } from '../daemon/control.js';
+import type { VolumePhase } from './types.js';
 
 export interface ReadyVolume {
   name: string;

@@ -1,5 +1,5 @@
 // The one-line STATUS= text, also served as the Status property and printed by `cryptvm status`.
-import type { DaemonPhase, GuestStatus, VolumeStatus } from '../daemon/control.js';
+import type { DaemonPhase, GuestStatus, VolumeStatus } from '../api/types.js';
 
 /** Leads the line with the daemon phase ("ready: …") and, before READY=1, what READY still waits for. */
 export interface StatusHead {

@@ -1,6 +1,18 @@
 // The planner's view of the world: plain data observed by the daemon. The planner is pure: it never does I/O
 // and never reads the clock (time comes in as `nowMs`).
-import type { VolumePhase } from '../daemon/control.js';
+
+export type VolumePhase =
+  | 'waiting-device' // device path not present yet
+  | 'locked' // not open, nothing in progress (e.g. tries exhausted, or no key source could work)
+  | 'unlocking' // trying a key source
+  | 'waiting-passphrase' // a password-agent request is pending
+  | 'open'
+  | 'closing'
+  | 'failed'; // a fatal problem (not LUKS, UUID mismatch, mapping conflict): see `error`
+
+export type GuestPhase = 'running' | 'shut-off' | 'starting' | 'stopping' | 'waiting' | 'paused' | 'missing' | 'unknown';
+
+export type DaemonPhase = 'starting' | 'unlocking' | 'ready' | 'stopping';
 
 export interface ObservedVolume {
   name: string;

@@ -1,7 +1,7 @@
 // A stateful fake DaemonControl: volumes and guests live in memory and change the way the daemon would
 // change them. It throws on uses the real API must never make (unknown names reach it only if the D-Bus
 // layer forgot to validate), and `failNext` injects an error into the next call of a method.
-import type { ChangeEvent, DaemonControl, DaemonStatus, GuestStatus, Plan, UnlockTicket, VolumePhase, VolumeStatus } from '../../src/daemon/control.js';
+import type { ChangeEvent, DaemonControl, DaemonStatus, GuestStatus, Plan, UnlockTicket, VolumePhase, VolumeStatus } from '../../src/api/types.js';
 import { CryptvmError } from '../../src/errors.js';
 
 export interface FakeVolume {

@@ -13,13 +13,8 @@ import { Devices } from '../../adapters/devices.js';
 import { COREDUMP_DIR, coredumpFindings } from '../coredump.js';
 import { shutdownActorFindings } from '../shutdown-actors.js';
 import { ungatedGuestFindings } from '../ungated.js';
+import type { Finding } from '../finding.js';
 
-export interface Finding {
-  /** 'problem' will bite (exit 1); 'note' is worth knowing. */
-  level: 'problem' | 'note';
-  what: string;
-  fix: string;
-}
 
 function configFindings(config: Config, crypttab: string): Finding[] {
   const out: Finding[] = [];

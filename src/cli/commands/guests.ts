@@ -1,4 +1,4 @@
-import type { GuestStatus } from '../../daemon/control.js';
+import type { GuestStatus } from '../../api/types.js';
 import type { Command } from '../command.js';
 import { EXIT_FAIL, EXIT_OK, println, UsageError, type CliContext } from '../context.js';
 

@@ -1,4 +1,4 @@
-import type { Plan, PlanStep } from '../../daemon/control.js';
+import type { Plan, PlanStep } from '../../api/types.js';
 import type { Command } from '../command.js';
 import { EXIT_OK, println } from '../context.js';
 

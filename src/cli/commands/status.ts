@@ -1,4 +1,4 @@
-import type { DaemonStatus } from '../../daemon/control.js';
+import type { DaemonStatus } from '../../api/types.js';
 import type { Command } from '../command.js';
 import { EXIT_OK, println } from '../context.js';
 import { formatTable } from '../table.js';

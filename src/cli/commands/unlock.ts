@@ -1,5 +1,5 @@
 import { listRequests, reply, waitForRequest } from '../../adapters/password-agent.js';
-import type { DaemonStatus, UnlockTicket } from '../../daemon/control.js';
+import type { DaemonStatus, UnlockTicket } from '../../api/types.js';
 import { CryptvmError } from '../../errors.js';
 import { wipe } from '../../secret.js';
 import type { Command } from '../command.js';

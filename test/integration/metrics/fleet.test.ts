@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessRunner } from '../../../src/adapters/exec.js';
 import type { Config } from '../../../src/config/types.js';
-import type { DaemonStatus } from '../../../src/daemon/control.js';
+import type { DaemonStatus } from '../../../src/api/types.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { FleetWatch } from '../../../src/metrics/fleet.js';
 import { freePort } from '../../helpers/https-server.js';

@@ -1,5 +1,5 @@
 // Status snapshots for the metrics and notify tests.
-import type { DaemonStatus, GuestStatus, VolumeStatus } from '../../../src/daemon/control.js';
+import type { DaemonStatus, GuestStatus, VolumeStatus } from '../../../src/api/types.js';
 
 export function vol(name: string, state: VolumeStatus['state'], over: Partial<VolumeStatus> = {}): VolumeStatus {
   return { name, device: `/dev/${name}`, resolvedDevice: undefined, state, keySource: undefined, skipped: [], mount: undefined, mounted: false, holders: [], guests: [], askId: undefined, error: undefined, removed: false, ...over };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describePlan } from '../../../src/planner/plan.js';
-import type { DaemonStatus } from '../../../src/daemon/control.js';
+import type { DaemonStatus } from '../../../src/api/types.js';
 import { config, guest, volume } from '../../helpers/config.js';
 
 const empty: DaemonStatus = { phase: 'ready', status: '', configPath: '/x', volumes: [], guests: [], consoleWait: [] };

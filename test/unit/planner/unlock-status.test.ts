@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { unlockConcurrency } from '../../../src/planner/unlock.js';
 import { statusLine } from '../../../src/planner/status.js';
-import type { GuestStatus, VolumeStatus } from '../../../src/daemon/control.js';
+import type { GuestStatus, VolumeStatus } from '../../../src/api/types.js';
 
 describe('unlockConcurrency', () => {
   const argon = { memoryKiB: 1_048_576, threads: 4 };

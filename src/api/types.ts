@@ -1,14 +1,8 @@
-// What the daemon offers its API (D-Bus service) — the seam between src/dbus and the daemon core.
-// Everything here is plain data: no secrets ever cross this interface.
+// The daemon's API: what src/dbus serves and src/cli shows. Plain data only: no secrets ever cross it.
+// The state names are the planner's (src/planner/types.ts); the API only carries them.
+import type { DaemonPhase, GuestPhase, VolumePhase } from '../planner/types.js';
 
-export type VolumePhase =
-  | 'waiting-device' // device path not present yet
-  | 'locked' // not open, nothing in progress (e.g. tries exhausted, or no key source could work)
-  | 'unlocking' // trying a key source
-  | 'waiting-passphrase' // a password-agent request is pending
-  | 'open'
-  | 'closing'
-  | 'failed'; // a fatal problem (not LUKS, UUID mismatch, mapping conflict): see `error`
+export type { DaemonPhase, GuestPhase, VolumePhase };
 
 export interface VolumeStatus {
   name: string;
@@ -37,8 +31,6 @@ export interface VolumeStatus {
   removed: boolean;
 }
 
-export type GuestPhase = 'running' | 'shut-off' | 'starting' | 'stopping' | 'waiting' | 'paused' | 'missing' | 'unknown';
-
 export interface GuestStatus {
   name: string;
   state: GuestPhase;
@@ -53,8 +45,6 @@ export interface GuestStatus {
   fromLibvirtAutostart?: boolean;
   error: string | undefined;
 }
-
-export type DaemonPhase = 'starting' | 'unlocking' | 'ready' | 'stopping';
 
 export interface DaemonStatus {
   phase: DaemonPhase;
