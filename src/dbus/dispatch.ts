@@ -4,30 +4,36 @@ import { Message, MessageFlag, type MessageBus } from 'dbus-next';
 import type { DaemonControl } from '../api/types.js';
 import type { Logger } from '../log/logger.js';
 import { apiError, isExpected, toNamedError } from './errors.js';
-import { introspectionXml, METHODS, type MethodSpec } from './members.js';
+import { CODECS, type Result } from './codec.js';
+import { introspectionXml, isMethodName, METHODS, signature, type MethodName, type MethodSpec } from './members.js';
 import { INTERFACE, OBJECT_PATH } from './names.js';
 import { withTimeout } from './timeout.js';
 import { checkGuests, checkVolumes } from './validate.js';
+import type { In } from './wire-types.js';
 
-type Body = unknown[];
-type Impl = (control: DaemonControl, args: Body) => Promise<Body>;
+/** A method's handler: the call's body typed by its D-Bus signature, the result typed by DaemonControl. */
+export type Impl<M extends MethodName> = (control: DaemonControl, args: In<M>) => Promise<Result<M>>;
+/** One handler per declared method and none other: a missing or extra one does not compile. */
+export type ImplTable = { [M in MethodName]: Impl<M> };
 
-const IMPL: Record<string, Impl> = {
-  GetStatus: async (c) => [JSON.stringify(c.status())],
-  Plan: async (c) => [JSON.stringify(await c.plan())],
-  Unlock: async (c, [vols]) => {
-    const tickets = await c.unlock(checkVolumes(c.status(), vols as string[]));
-    return [tickets.map((t) => [t.volume, t.askId])];
-  },
+export const IMPL: ImplTable = {
+  GetStatus: async (c) => c.status(),
+  Plan: async (c) => c.plan(),
+  Unlock: async (c, [vols]) => c.unlock(checkVolumes(c.status(), vols)),
   Lock: async (c, [vol, stop]) => {
     const [name] = checkVolumes(c.status(), [vol]);
-    await c.lock(name!, Boolean(stop));
-    return [];
+    await c.lock(name ?? vol, stop);
   },
-  StartGuests: async (c, [guests]) => (await c.startGuests(checkGuests(c.status(), guests as string[])), []),
-  StopGuests: async (c, [guests, wait]) => (await c.stopGuests(checkGuests(c.status(), guests as string[]), Boolean(wait)), []),
-  Reload: async (c) => (await c.reload(), []),
+  StartGuests: async (c, [guests]) => c.startGuests(checkGuests(c.status(), guests)),
+  StopGuests: async (c, [guests, wait]) => c.stopGuests(checkGuests(c.status(), guests), wait),
+  Reload: async (c) => c.reload(),
 };
+
+/** Runs M's handler on a body that passed the signature check, and encodes its result as the reply body. */
+async function invoke<M extends MethodName>(member: M, control: DaemonControl, body: unknown[]): Promise<unknown[]> {
+  const impl: Impl<M> = IMPL[member];
+  return CODECS[member].encode(await impl(control, body as In<M>));
+}
 
 async function callerUid(bus: MessageBus, sender: string): Promise<number> {
   const call = bus.call(
@@ -46,15 +52,15 @@ export function createDispatcher(bus: MessageBus, control: DaemonControl, log: L
     reply(msg, Message.newError(msg as unknown as string, name, message));
   };
 
-  async function run(msg: Message, member: string, spec: MethodSpec): Promise<void> {
+  async function run(msg: Message, member: MethodName, spec: MethodSpec): Promise<void> {
     try {
       if (spec.privileged) {
         const uid = await callerUid(bus, msg.sender);
         if (uid !== 0) throw apiError('AccessDenied', `${member} changes the host's state and is allowed to root only (caller uid ${uid}); run it with sudo`);
         log.info({ method: member, uid, args: msg.body }, `D-Bus ${member} called`);
       }
-      const body = await IMPL[member]!(control, msg.body);
-      reply(msg, Message.newMethodReturn(msg, spec.out.map((a) => a.type).join(''), body));
+      const body = await invoke(member, control, msg.body);
+      reply(msg, Message.newMethodReturn(msg, signature(spec.out), body));
     } catch (e) {
       if (isExpected(e)) log.info({ method: member, err: (e as Error).message }, `D-Bus ${member} refused`);
       else log.error({ method: member, err: e }, `D-Bus ${member} failed unexpectedly`);
@@ -70,14 +76,15 @@ export function createDispatcher(bus: MessageBus, control: DaemonControl, log: L
     }
     // The interface field is optional in a method call; an unknown member falls through to UnknownMethod.
     if (msg.interface !== undefined && msg.interface !== null && msg.interface !== INTERFACE) return false;
-    const spec = Object.hasOwn(METHODS, msg.member) ? METHODS[msg.member] : undefined;
-    if (!spec) return false;
-    const expected = spec.in.map((a) => a.type).join('');
+    const member = msg.member;
+    if (!isMethodName(member)) return false;
+    const spec: MethodSpec = METHODS[member];
+    const expected = signature(spec.in);
     if ((msg.signature || '') !== expected) {
       fail(msg, apiError('InvalidArgs', `${msg.member} takes arguments of type "${expected}", got "${msg.signature || ''}"`));
       return true;
     }
-    void run(msg, msg.member, spec);
+    void run(msg, member, spec);
     return true;
   };
 }
