@@ -1,25 +1,16 @@
-// The CLI's side of the D-Bus API: one typed call per method, each with a timeout (dbus-next has none),
-// and bus errors turned into messages a person can act on (never a raw D-Bus error).
+// The CLI's side of the D-Bus API: one call per method declared in src/dbus/members.ts (name, signature,
+// timeout), its result decoded by src/dbus/codec.ts, each with a timeout (dbus-next has none), and bus errors
+// turned into messages a person can act on (never a raw D-Bus error).
 import { Message, systemBus, type MessageBus } from 'dbus-next';
-import type { DaemonStatus, Plan, UnlockTicket } from '../api/types.js';
 import { CryptvmError, type ErrorCode } from '../errors.js';
+import { callName, CODECS, type ApiCalls, type CallOf } from '../dbus/codec.js';
+import { DEFAULT_CALL_TIMEOUT_MS, LONG_CALL_TIMEOUT_MS, METHOD_NAMES, METHODS, signature, type MethodName, type MethodSpec } from '../dbus/members.js';
 import { BUS_NAME, ERROR_PREFIX, INTERFACE, OBJECT_PATH } from '../dbus/names.js';
 import { withTimeout } from '../dbus/timeout.js';
+import type { In, Out } from '../dbus/wire-types.js';
 
-export const DEFAULT_CALL_TIMEOUT_MS = 25_000;
-/** StopGuests --wait: the daemon waits for ACPI shutdowns (per-guest timeouts, then destroy/save). */
-export const LONG_CALL_TIMEOUT_MS = 30 * 60_000;
-
-export interface ApiClient {
-  getStatus(): Promise<DaemonStatus>;
-  plan(): Promise<Plan>;
-  unlock(volumes: string[]): Promise<UnlockTicket[]>;
-  lock(volume: string, stopGuests: boolean): Promise<void>;
-  startGuests(guests: string[]): Promise<void>;
-  stopGuests(guests: string[], wait: boolean): Promise<void>;
-  reload(): Promise<void>;
-  close(): void;
-}
+/** DaemonControl's calls over the bus (ApiCalls), and the connection's end. */
+export type ApiClient = ApiCalls & { close(): void };
 
 export interface ClientOptions {
   /** A connected bus (tests); default: the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured). */
@@ -46,6 +37,16 @@ async function translate(e: unknown, method: string, unitState: () => Promise<st
   return new CryptvmError('Failed', `${method} failed: ${text || type}`, { cause: e });
 }
 
+type Send = (member: MethodName, args: unknown[], timeoutMs: number | undefined) => Promise<unknown[]>;
+
+/** The client call of method M: its arguments go as they are (codec.ts checks they match the signature). */
+function bind<M extends MethodName>(member: M, send: Send): CallOf<M> {
+  const spec: MethodSpec = METHODS[member];
+  const long = spec.longWhen === undefined ? -1 : spec.in.findIndex((a) => a.name === spec.longWhen);
+  const call = async (...args: In<M>) => CODECS[member].decode((await send(member, args, args[long] === true ? LONG_CALL_TIMEOUT_MS : undefined)) as Out<M>);
+  return call as unknown as CallOf<M>;
+}
+
 export function connectApi(options: ClientOptions): ApiClient {
   const own = options.bus === undefined;
   const bus = options.bus ?? systemBus();
@@ -55,24 +56,23 @@ export function connectApi(options: ClientOptions): ApiClient {
   broken.catch(() => undefined);
   bus.on('error', (e: unknown) => connError?.(e));
 
-  async function call(member: string, signature: string, body: unknown[], timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS): Promise<unknown[]> {
-    const msg = new Message({ destination: BUS_NAME, path: OBJECT_PATH, interface: INTERFACE, member, signature, body });
+  const send: Send = async (member, body, timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS) => {
+    const spec: MethodSpec = METHODS[member];
+    const msg = new Message({ destination: BUS_NAME, path: OBJECT_PATH, interface: INTERFACE, member, signature: signature(spec.in), body });
+    let reply: Message | null;
     try {
-      const reply = await withTimeout(Promise.race([bus.call(msg), broken]), timeoutMs, `cryptvmd (${member})`);
-      return reply?.body ?? [];
+      reply = await withTimeout(Promise.race([bus.call(msg), broken]), timeoutMs, `cryptvmd (${member})`);
     } catch (e) {
       throw await translate(e, member, options.unitState);
     }
-  }
+    const got = reply?.signature ?? '';
+    if (got !== signature(spec.out)) throw new CryptvmError('Failed', `cryptvmd answered ${member} with "${got}" instead of "${signature(spec.out)}": is the daemon the same version as this cryptvm?`);
+    return reply?.body ?? [];
+  };
 
+  const calls = Object.fromEntries(METHOD_NAMES.map((m) => [callName(m), bind(m, send)])) as unknown as ApiCalls;
   return {
-    getStatus: async () => JSON.parse(String((await call('GetStatus', '', []))[0])) as DaemonStatus,
-    plan: async () => JSON.parse(String((await call('Plan', '', []))[0])) as Plan,
-    unlock: async (volumes) => ((await call('Unlock', 'as', [volumes]))[0] as [string, string][]).map(([volume, askId]) => ({ volume, askId })),
-    lock: async (volume, stopGuests) => void (await call('Lock', 'sb', [volume, stopGuests], stopGuests ? LONG_CALL_TIMEOUT_MS : undefined)),
-    startGuests: async (guests) => void (await call('StartGuests', 'as', [guests])),
-    stopGuests: async (guests, wait) => void (await call('StopGuests', 'asb', [guests, wait], wait ? LONG_CALL_TIMEOUT_MS : undefined)),
-    reload: async () => void (await call('Reload', '', [])),
+    ...calls,
     close: () => {
       if (own) bus.disconnect();
     },
