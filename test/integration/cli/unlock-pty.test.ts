@@ -1,57 +1,67 @@
-// `cryptvm unlock` typed by a person in a real terminal (node-pty), and piped in with --stdin: the daemon side is a FakeControl whose
-// unlock() is answered by a real `systemd-ask-password` request with the returned Id; the test reads the
-// agent's answer from that process and decides whether the passphrase was right.
-import { spawn, type ChildProcess } from 'node:child_process';
+// `cryptvm unlock` typed by a person in a real terminal (node-pty), and piped in with --stdin, against the
+// real Daemon on the fake host whose prompt broker asks through the real AskPassword: a real
+// `systemd-ask-password` request with the daemon's Id, answered by the CLI as a password agent. The fake
+// host's cryptsetup decides whether the passphrase was right; the daemon asks again after a wrong one.
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AskPassword } from '../../../src/adapters/askpass.js';
+import { ProcessRunner } from '../../../src/adapters/exec.js';
 import { listRequests } from '../../../src/adapters/password-agent.js';
-import { startApi, type Api } from '../../../src/dbus/service.js';
-import { createLogger } from '../../../src/log/logger.js';
+import { config, guest, volume } from '../../helpers/config.js';
 import { startPrivateBus, type PrivateBus } from '../../helpers/dbus.js';
-import { FakeControl } from '../../helpers/fake-control.js';
+import { FakeHost } from '../../helpers/fake-host.js';
+import { serveDaemon, type ServedDaemon } from '../../helpers/served-daemon.js';
 import { buildCli } from './build-cli.js';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.warn('SKIPPED: unlock pty tests need root (bus policy, /run/systemd/ask-password)');
 const RIGHT = 'right pass ü';
+const VOLUMES = ['cr_imap', 'cr_two', 'cr_pipe', 'cr_pipe_wrong'];
+
+/** The password-agent requests pending for `volume` (systemd-ask-password's ask files). */
+async function requestsFor(volume: string): Promise<number> {
+  return (await listRequests()).filter((r) => r.id === `cryptsetup:/dev/vg/${volume}`).length;
+}
+
+async function until(cond: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 describe.skipIf(!isRoot)('cryptvm unlock in a terminal', () => {
   let bus: PrivateBus;
-  let api: Api;
-  let control: FakeControl;
+  let served: ServedDaemon;
   let cli: string;
-  const askers = new Set<ChildProcess>();
+  /** Every passphrase the daemon tried, as the fake host's cryptsetup received it. */
   const answers: string[] = [];
-
-  /** The daemon side: one systemd-ask-password per request; a wrong answer re-asks with the same Id. */
-  function ask(volume: string, askId: string): void {
-    const child = spawn('systemd-ask-password', ['--no-tty', `--id=${askId}`, '--timeout=0', `Please enter passphrase for disk ${volume} (guests: imap):`], { stdio: ['ignore', 'pipe', 'ignore'] });
-    askers.add(child);
-    const chunks: Buffer[] = [];
-    child.stdout!.on('data', (c: Buffer) => chunks.push(c));
-    child.on('exit', (code) => {
-      askers.delete(child);
-      if (code !== 0) return; // killed by the test's cleanup
-      const answer = Buffer.concat(chunks).toString('utf8').replace(/\n$/, '');
-      answers.push(answer);
-      if (answer === RIGHT) control.setVolume(volume, 'open');
-      else ask(volume, askId);
-    });
-  }
+  const state = (name: string) => served.daemon.status().volumes.find((v) => v.name === name)?.state;
+  const askId = (name: string) => served.daemon.status().volumes.find((v) => v.name === name)?.askId;
 
   beforeAll(async () => {
     cli = await buildCli();
     bus = await startPrivateBus();
-    control = new FakeControl([{ name: 'cr_imap' }, { name: 'cr_two' }, { name: 'cr_pipe' }, { name: 'cr_pipe_wrong' }], [{ name: 'imap', volumes: ['cr_imap'] }]);
-    control.onChange((e) => {
-      if (e.kind === 'volume' && e.volume.state === 'waiting-passphrase' && e.volume.askId) ask(e.volume.name, e.volume.askId);
-    });
-    api = await startApi(control, { busAddress: bus.address, log: createLogger({ level: 'silent' }) });
+    const h = new FakeHost();
+    for (const v of VOLUMES) h.disk(`/dev/vg/${v}`, RIGHT);
+    h.domain('imap', ['/dev/mapper/cr_imap']);
+    const cryptsetup = {
+      ...h.cryptsetup,
+      open: (device: string, name: string, key: Buffer) => {
+        answers.push(key.toString('utf8'));
+        return h.cryptsetup.open(device, name, key);
+      },
+    };
+    const cfg = config(VOLUMES.map((v) => volume(v)), [guest('imap')]);
+    served = await serveDaemon(bus, cfg, h, { asker: new AskPassword(new ProcessRunner()), extra: { cryptsetup } });
+    await until(async () => (await Promise.all(VOLUMES.map(requestsFor))).every((n) => n === 1), 'a systemd-ask-password request per volume');
   });
   afterAll(async () => {
-    for (const a of askers) a.kill();
-    await api?.stop();
+    // Withdraws the daemon's password requests (its systemd-ask-password processes end).
+    await served?.stop();
     await bus?.stop();
   });
 
@@ -75,10 +85,11 @@ describe.skipIf(!isRoot)('cryptvm unlock in a terminal', () => {
   it('prompts with echo off, retries after a wrong passphrase, then unlocks', async () => {
     const t = terminal('unlock', 'cr_imap');
     await t.waitFor('guests that will start once unlocked: imap');
-    let at = await t.waitFor('Please enter passphrase for disk cr_imap (guests: imap):');
+    let at = await t.waitFor('Please enter passphrase for disk cr_imap');
     t.type('wrong-one\r');
     at = await t.waitFor('wrong passphrase, try again', at);
-    await t.waitFor('Please enter passphrase for disk cr_imap', at);
+    // The daemon's new request says why it asks again.
+    await t.waitFor('Wrong passphrase, try again. Please enter passphrase for disk cr_imap', at);
     // A typo corrected with backspace: the daemon must receive exactly RIGHT (multi-byte ü included).
     t.type(`${RIGHT}x\x7f\r`);
     await t.waitFor('cr_imap: unlocked');
@@ -86,7 +97,7 @@ describe.skipIf(!isRoot)('cryptvm unlock in a terminal', () => {
     expect(answers).toEqual(['wrong-one', RIGHT]);
     expect(t.output()).not.toContain('wrong-one');
     expect(t.output()).not.toContain('right pass');
-    expect(control.volumes.get('cr_imap')?.state).toBe('open');
+    expect(state('cr_imap')).toBe('open');
   });
 
   it('Ctrl-C stops without answering: the request stays pending', async () => {
@@ -97,10 +108,10 @@ describe.skipIf(!isRoot)('cryptvm unlock in a terminal', () => {
     expect(await t.exited).toBe(1);
     expect(t.output()).toContain('aborted: the passphrase request for cr_two stays pending');
     expect(t.output()).not.toContain('half-typ');
-    const askId = control.volumes.get('cr_two')?.askId;
-    expect((await listRequests()).filter((r) => r.id === askId)).toHaveLength(1);
+    expect(askId('cr_two')).toBe('cryptsetup:/dev/vg/cr_two');
+    expect(await requestsFor('cr_two')).toBe(1);
     expect(answers).not.toContain('half-typ');
-    expect(control.volumes.get('cr_two')?.state).toBe('waiting-passphrase');
+    expect(state('cr_two')).toBe('waiting-passphrase');
   });
 
   /** The CLI with plain pipes (no terminal): stdin gets `input`, then EOF. */
@@ -120,7 +131,7 @@ describe.skipIf(!isRoot)('cryptvm unlock in a terminal', () => {
     const r = await piped(`${RIGHT}\n`, 'unlock', '--stdin', 'cr_pipe');
     expect(r).toMatchObject({ code: 0, stdout: expect.stringContaining('cr_pipe: unlocked') });
     expect(answers).toEqual([RIGHT]);
-    expect(control.volumes.get('cr_pipe')?.state).toBe('open');
+    expect(state('cr_pipe')).toBe('open');
     expect(r.stdout + r.stderr).not.toContain('right pass');
   });
 
@@ -130,9 +141,8 @@ describe.skipIf(!isRoot)('cryptvm unlock in a terminal', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('cr_pipe_wrong: wrong passphrase (the request stays pending)');
     expect(answers).toEqual(['not it']);
-    const askId = control.volumes.get('cr_pipe_wrong')?.askId;
-    expect((await listRequests()).filter((x) => x.id === askId)).toHaveLength(1);
-    expect(control.volumes.get('cr_pipe_wrong')?.state).toBe('waiting-passphrase');
+    await until(async () => (await requestsFor('cr_pipe_wrong')) === 1, 'the request for cr_pipe_wrong again');
+    expect(state('cr_pipe_wrong')).toBe('waiting-passphrase');
   });
 
   it('without a terminal and without --stdin, or with an empty stdin: one clear error, nothing answered', async () => {
