@@ -3,6 +3,7 @@
 // `virsh event` would). parallel_shutdown = 8 against parallel_shutdown = 1 in the same run: ≈ T vs N×T.
 import { performance } from 'node:perf_hooks';
 import type { DomainEvent, DomainState, EventsExit, EventsOptions } from '../src/adapters/virsh.js';
+import { systemClock } from '../src/clock.js';
 import { GuestManager } from '../src/daemon/guests.js';
 import { createLogger } from '../src/log/logger.js';
 import { config, guest } from '../test/helpers/config.js';
@@ -56,8 +57,7 @@ async function stopAll(parallel: number): Promise<number> {
     config: () => cfg,
     volumes: () => [],
     onChange: () => undefined,
-    now: () => performance.now(),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    clock: systemClock,
     xmlDir: '/nonexistent',
     saveDirEncrypted: async () => false,
   });

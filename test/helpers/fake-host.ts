@@ -6,6 +6,7 @@ import type { DomainEvent, DomainState, EventsExit, EventsOptions } from '../../
 import type { LuksMetadata } from '../../src/adapters/cryptsetup.js';
 import { expectedDmUuid, isMappingOf } from '../../src/adapters/dm.js';
 import { CryptvmError } from '../../src/errors.js';
+import type { HostAdapters } from '../../src/wiring/daemon.js';
 
 export interface FakeDisk {
   luksUuid: string;
@@ -43,6 +44,31 @@ export class FakeHost {
   domain(name: string, disks: string[], over: Partial<FakeDomain> = {}): this {
     this.domains.set(name, { state: 'shut-off', disks: disks.map((source) => ({ type: source.startsWith('/dev/') ? 'block' : 'file', source })), autostart: false, acpi: true, id: null, ...over });
     return this;
+  }
+
+  /**
+   * This host as the wiring takes it: its programs, sd_notify letting libvirt in at READY=1, no systemd, and
+   * password agents that refuse any question (a test that expects one passes its own asker).
+   */
+  adapters(): HostAdapters {
+    return {
+      cryptsetup: this.cryptsetup,
+      dm: this.dm,
+      devices: this.devices,
+      mounts: this.mountsAdapter,
+      virsh: this.virsh,
+      asker: { ask: async (o) => Promise.reject(new Error(`unexpected passphrase question ${o.id}: this test gave no asker`)) },
+      notifier: {
+        notify: async (f) => {
+          if (f.READY === '1') this.libvirtAllowed = true;
+        },
+      },
+      units: undefined,
+      holders: () => [],
+      machine: () => ({ cores: 2, availableKiB: 1_000_000 }),
+      saveDirEncrypted: async () => false,
+      xmlDir: '/nonexistent',
+    };
   }
 
   private log(call: string): void {
