@@ -7,6 +7,7 @@ import type { LuksMetadata } from '../../src/adapters/cryptsetup.js';
 import { expectedDmUuid, isMappingOf } from '../../src/adapters/dm.js';
 import { CryptvmError } from '../../src/errors.js';
 import type { HostAdapters } from '../../src/wiring/daemon.js';
+import type { Clock } from '../../src/clock.js';
 
 export interface FakeDisk {
   luksUuid: string;
@@ -22,7 +23,13 @@ export interface FakeDomain {
   id: number | null;
 }
 
+/** How long a guest that hears ACPI takes to power off. */
+const ACPI_OFF_MS = 20;
+
 export class FakeHost {
+  /** clock: the guests' power-off time runs on it (default: the real timers). */
+  constructor(private readonly opts: { clock?: Pick<Clock, 'sleep'> } = {}) {}
+
   readonly calls: string[] = [];
   readonly disks = new Map<string, FakeDisk>();
   /** noTable: half-made (a cryptsetup killed mid-open); device: the block device it sits on. */
@@ -237,7 +244,11 @@ export class FakeHost {
       this.lv(`shutdown ${name}`);
       const d = this.dom(name);
       if (d.state !== 'running') return 'not-running' as const;
-      if (d.acpi) setTimeout(() => this.setState(name, d, 'shut-off', 'Stopped'), 20);
+      if (d.acpi) {
+        const off = () => this.setState(name, d, 'shut-off', 'Stopped');
+        if (this.opts.clock) void this.opts.clock.sleep(ACPI_OFF_MS).then(off);
+        else setTimeout(off, ACPI_OFF_MS);
+      }
       return 'requested' as const;
     },
     destroy: async (name: string) => {
