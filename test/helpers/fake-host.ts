@@ -86,6 +86,11 @@ export class FakeHost {
     return [...this.domains.values()].some((d) => d.state === 'running' && d.disks.some((x) => x.source === `/dev/mapper/${mapping}` || [...this.mounts].some(([where, m]) => m === mapping && x.source.startsWith(`${where}/`))));
   }
 
+  /** A domain started or stopped from outside the daemon (libvirt itself, a person with virsh). */
+  power(name: string, state: 'running' | 'shut-off'): void {
+    this.setState(name, this.dom(name), state, state === 'running' ? 'Started' : 'Stopped');
+  }
+
   private setState(name: string, d: FakeDomain, state: DomainState, type: string): void {
     d.state = state;
     d.id = state === 'running' ? this.nextId++ : null;
