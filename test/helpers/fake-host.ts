@@ -54,6 +54,29 @@ export class FakeHost {
   }
 
   /**
+   * The host's state, one line per disk, mapping, mount and domain, sorted: what a table test compares
+   * after its steps, and what a failing test prints.
+   *
+   *   disk /dev/vg/a: luks
+   *   mapping cr_a on /dev/vg/a
+   *   mount /srv/img: cr_img
+   *   domain web: running on /dev/mapper/cr_a
+   */
+  describe(): string {
+    const lines = [
+      ...[...this.disks.keys()].map((path) => `disk ${path}: luks`),
+      ...[...this.mappings].map(([name, m]) => `mapping ${name} on ${m.device}${m.suspended ? ' (suspended)' : ''}${m.noTable ? ' (no table)' : ''}`),
+      ...[...this.mounts].map(([where, name]) => `mount ${where}: ${name}`),
+      ...[...this.domains].map(([name, d]) => `domain ${name}: ${d.state} on ${d.disks.map((x) => x.source).join(', ')}${d.autostart ? ' (autostart)' : ''}`),
+    ];
+    return lines.sort().join('\n');
+  }
+
+  toString(): string {
+    return this.describe();
+  }
+
+  /**
    * This host as the wiring takes it: its programs, sd_notify letting libvirt in at READY=1, no systemd, and
    * password agents that refuse any question (a test that expects one passes its own asker).
    */
@@ -132,7 +155,10 @@ export class FakeHost {
       if (!d) throw new Error(`unexpected luksUuid on ${device}`);
       return d.luksUuid;
     },
-    metadata: async (): Promise<LuksMetadata> => ({ version: 2, keyslots: [{ id: 0, type: 'luks2', priority: 'normal', pbkdf: { type: 'pbkdf2', iterations: 1000 } }], tokens: [] }) as unknown as LuksMetadata,
+    metadata: async (device: string): Promise<LuksMetadata> => {
+      if (!this.disks.has(device)) throw new Error(`unexpected metadata of unknown device ${device}`);
+      return { version: 2, keyslots: [{ id: 0, type: 'luks2', priority: 'normal', pbkdf: { type: 'pbkdf2', iterations: 1000 } }], tokens: [] } as unknown as LuksMetadata;
+    },
     unlockCost: () => ({ memoryKiB: 0, threads: 1 }),
     open: async (device: string, name: string, key: Buffer) => {
       const d = this.disks.get(device);
