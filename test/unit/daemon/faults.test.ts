@@ -3,7 +3,6 @@
 // The daemon runs on a FakeClock: boot_wait, shutdown timeouts, the ACPI resend and libvirt's backoff pass when
 // the test moves the clock.
 import { describe, expect, it } from 'vitest';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { KeySource } from '../../../src/keys/types.js';
 import type { StopIntent } from '../../../src/adapters/systemd.js';
 import { createLogger } from '../../../src/log/logger.js';
@@ -14,6 +13,7 @@ import { FakeHost } from '../../helpers/fake-host.js';
 import { FakeAsker } from '../../helpers/fake-asker.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { daemonOnFakeHost, type FakeDaemonOptions } from '../../helpers/fake-daemon.js';
+import { until } from '../../helpers/test-source.js';
 import { config as baseConfig, guest, volume } from '../../helpers/config.js';
 import type { Config, VolumeConfig } from '../../../src/config/types.js';
 
@@ -27,7 +27,7 @@ interface SetupOptions {
 // These tests are about faults, not about when READY comes: READY waits for every volume, as with ready = "all".
 const config = (...[v, g, d = {}]: Parameters<typeof baseConfig>) => baseConfig(v, g, { ready: 'all', ...d });
 
-export function setup(cfg: Config, host: FakeHost, opts: SetupOptions = {}) {
+function setup(cfg: Config, host: FakeHost, opts: SetupOptions = {}) {
   const lines: string[] = [];
   const log = createLogger({ level: 'debug', sink: { write: (s) => void lines.push(s) } });
   const notes: Record<string, string>[] = [];
@@ -57,19 +57,12 @@ export function setup(cfg: Config, host: FakeHost, opts: SetupOptions = {}) {
 }
 
 /** boot() while the clock passes boot_wait (ms): for boots that end at boot_wait with a volume still waiting. */
-export async function bootThrough(s: { daemon: { boot(): Promise<void> }; clock: FakeClock }, ms: number): Promise<void> {
+async function bootThrough(s: { daemon: { boot(): Promise<void> }; clock: FakeClock }, ms: number): Promise<void> {
   const booted = s.daemon.boot();
   await s.clock.advance(ms);
   await booted;
 }
 
-export async function until(cond: () => boolean, what: string, ms = 3_000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(2);
-  }
-}
 
 describe('prompts: tries used up, empty answers', () => {
   it('`cryptvm unlock` after the tries are used up re-arms the volume and asks again (real broker)', async () => {
@@ -255,12 +248,20 @@ describe('no stuck phases: one queue per volume', () => {
 
   it('a second concurrent lock returns when the volume is really closed, not early', async () => {
     const h = new FakeHost().disk('/dev/vg/cr_a', 'k');
-    const cryptsetup = { ...h.cryptsetup, close: async (n: string) => (await delay(30), h.cryptsetup.close(n)) };
-    const { daemon, clock } = setup(config([volume('cr_a')], [], { bootWaitMs: 20 }), h, { sources: keyOnly, extra: { cryptsetup } });
+    // cryptsetup close takes 30 ms (on the test's clock).
+    const clock = new FakeClock();
+    const cryptsetup = { ...h.cryptsetup, close: async (n: string) => (await clock.sleep(30), h.cryptsetup.close(n)) };
+    const { daemon } = setup(config([volume('cr_a')], [], { bootWaitMs: 20 }), h, { sources: keyOnly, extra: { cryptsetup, clock } });
     await daemon.boot();
     const first = daemon.lock('cr_a', false);
     await clock.advance(0); // the first lock is in its close
-    await daemon.lock('cr_a', false);
+    let returned = false;
+    const second = daemon.lock('cr_a', false).then(() => void (returned = true));
+    await clock.advance(29);
+    expect(returned).toBe(false);
+    expect(h.mappings.has('cr_a')).toBe(true);
+    await clock.advance(1);
+    await second;
     expect(h.mappings.has('cr_a')).toBe(false);
     await first;
   });
