@@ -114,6 +114,20 @@ describe('daemon lifecycle', () => {
     expect(daemon.status().consoleWait).toEqual([]);
   });
 
+  it('a guest with delay = 30 s starts 30 s after the guest it is after, on the daemon clock', async () => {
+    const h = host();
+    const cfg = lab();
+    cfg.guests = cfg.guests.map((g) => (g.name === 'web' ? { ...g, delayMs: 30_000 } : g));
+    const { daemon, clock } = setup(cfg, h, { cr_imap: [new TestSource('k', 'typed')], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] });
+    await daemon.boot();
+    await daemon.startGuests([]);
+    await until(() => h.domains.get('imap')?.state === 'running', 'imap');
+    await clock.advance(29_999);
+    expect(h.domains.get('web')?.state).toBe('shut-off');
+    await clock.advance(1);
+    expect(h.domains.get('web')?.state).toBe('running');
+  });
+
   it('`guests start` before READY waits for READY instead of waking libvirtd (which would deadlock)', async () => {
     const h = host();
     const prompt = new TestSource('prompt');
