@@ -4,7 +4,7 @@
 //
 //   node scripts/bundle.mjs [--outdir DIR] [--quiet]
 //
-// - dist/cryptvmd.mjs ← src/daemon/main.ts, dist/cryptvm.mjs ← src/cli/main.ts, both mode 0755.
+// - dist/cryptvmd.mjs ← src/bin/cryptvmd.ts, dist/cryptvm.mjs ← src/bin/cryptvm.ts, both mode 0755.
 // - The version comes from package.json and is injected as the global identifier __CRYPTVM_VERSION__ (a string
 //   literal after bundling). Source code declares it with `declare const __CRYPTVM_VERSION__: string;` and reads
 //   it as `typeof __CRYPTVM_VERSION__ === 'string' ? __CRYPTVM_VERSION__ : 'dev'` so unbundled runs (vitest) work.
@@ -34,8 +34,8 @@ function parseArgs(argv) {
 }
 
 const ENTRIES = [
-  { in: 'src/daemon/main.ts', out: 'cryptvmd.mjs' },
-  { in: 'src/cli/main.ts', out: 'cryptvm.mjs' },
+  { in: 'src/bin/cryptvmd.ts', out: 'cryptvmd.mjs' },
+  { in: 'src/bin/cryptvm.ts', out: 'cryptvm.mjs' },
 ];
 
 const EXTERNALS = ['x11', 'usocket', 'abstract-socket'];

@@ -6,7 +6,6 @@ import type { Config, GuestConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { parseDomainDisks } from '../adapters/virsh.js';
 import { autostartGuests, type AutostartDomain } from '../planner/autostart.js';
-import { errorMessage } from '../errors.js';
 
 /** Persistent domains with libvirt's autostart flag, with their disks; unreadable ones are logged and skipped. */
 export function readAutostartDomains(xmlDir: string, log: Logger): AutostartDomain[] {
@@ -22,7 +21,7 @@ export function readAutostartDomains(xmlDir: string, log: Logger): AutostartDoma
     try {
       out.push({ name, disks: parseDomainDisks(readFileSync(join(xmlDir, link), 'utf8')) });
     } catch (e) {
-      log.warn({ guest: name, err: errorMessage(e) }, `cannot read the domain XML of autostart guest ${name} (${join(xmlDir, link)}): cryptvm does not gate it`);
+      log.warn({ guest: name, err: e }, `cannot read the domain XML of autostart guest ${name} (${join(xmlDir, link)}): cryptvm does not gate it`);
     }
   }
   return out;

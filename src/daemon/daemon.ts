@@ -3,6 +3,7 @@
 import type { Config, GuestConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Notifier } from '../adapters/notify.js';
+import type { Clock } from '../clock.js';
 import { monotonicUsec } from '../adapters/notify.js';
 import type { SystemdUnits } from '../adapters/systemd.js';
 import { CryptvmError, errorMessage } from '../errors.js';
@@ -37,9 +38,8 @@ export interface DaemonDeps {
   askIdFor(volume: string): string | undefined;
   /** Forget a volume's wrong answers so the prompt asks again (`cryptvm unlock` after its tries are used up). */
   rearm(volume: string): void;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-  /** Monotonic milliseconds (src/clock.ts): boot_wait holds whatever the wall clock does. */
-  now(): number;
+  /** The monotonic clock of every deadline and wait: boot_wait holds whatever the wall clock does. */
+  clock: Clock;
   unitName: string;
   guestsUnit: string;
   /** Guests gated through libvirt's autostart flag (no [[guest]] table), read from disk: no libvirt call. */
@@ -74,8 +74,7 @@ export class Daemon implements DaemonControl {
       phase: () => this.phase,
       volumeNames: () => this.config.volumes.map((v) => v.name),
       bootWaitMs: () => this.config.daemon.bootWaitMs,
-      now: () => deps.now(),
-      sleep: (ms, signal) => deps.sleep(ms, signal),
+      clock: deps.clock,
       log: deps.log,
       changed: () => this.changed(),
     });
@@ -84,7 +83,7 @@ export class Daemon implements DaemonControl {
     this.libvirt = new LibvirtLink({
       guests: deps.guests,
       log: deps.log,
-      sleep: deps.sleep,
+      clock: deps.clock,
       signal: this.stopping.signal,
       onWaiting: () => {
         for (const g of this.status().guests) this.emit({ kind: 'guest', guest: g });
@@ -126,7 +125,7 @@ export class Daemon implements DaemonControl {
   /** After READY=1 libvirt may be used. On a restart with cryptvm-guests active, adopt the running guests. */
   private async afterReady(): Promise<void> {
     const active = await this.deps.units?.activeState(this.deps.guestsUnit).catch((e: unknown) => {
-      this.deps.log.warn({ err: errorMessage(e) }, `cannot ask systemd whether ${this.deps.guestsUnit} is active (running guests are adopted once libvirt is asked): ${errorMessage(e)}`);
+      this.deps.log.warn({ err: e }, `cannot ask systemd whether ${this.deps.guestsUnit} is active (running guests are adopted once libvirt is asked): ${errorMessage(e)}`);
       return 'unknown';
     });
     if (active === 'active' || this.earlyWant) await this.goLive();
@@ -301,7 +300,7 @@ export class Daemon implements DaemonControl {
 
   /** Resolves when cond() holds (checked at each change event), after timeoutMs, or when a stop begins. */
   private until(cond: () => boolean, timeoutMs: number): Promise<void> {
-    return until(cond, timeoutMs, (l) => this.onChange(l), this.stopRequested.signal);
+    return until(cond, timeoutMs, (l) => this.onChange(l), this.stopRequested.signal, this.deps.clock);
   }
 
   onChange(listener: (event: ChangeEvent) => void): () => void {
@@ -320,7 +319,7 @@ export class Daemon implements DaemonControl {
     this.deps.volumes.abortAll();
     await this.deps.notifier.notify({ STOPPING: '1', STATUS: 'stopping' });
     // Guests ignoring ACPI, one timeout after another: systemd must not SIGKILL us between guests and closes.
-    await extendWhile(this.deps.notifier, this.deps.sleep, () => this.stopNow());
+    await extendWhile(this.deps.notifier, this.deps.clock, () => this.stopNow());
   }
 
   private async stopNow(): Promise<void> {

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Config, GuestConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import type { Clock } from '../clock.js';
 import type { DomainState, Virsh } from '../adapters/virsh.js';
 import { parseDomainDisks } from '../adapters/virsh.js';
 import { CryptvmError, errorMessage } from '../errors.js';
@@ -22,8 +23,8 @@ export interface GuestDeps {
   config(): Config;
   volumes(): ObservedVolume[];
   onChange(guest: string): void;
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Start delays, shutdown timeouts, the ACPI resend and the watcher's backoff. */
+  clock: Clock;
   /** Where libvirt keeps persistent domain XML (qemu:///system: /etc/libvirt/qemu). */
   xmlDir: string;
   /** Managed save writes guest RAM to disk: only allowed when that disk is encrypted. */
@@ -48,7 +49,8 @@ export class GuestManager {
   readonly records = new Map<string, GuestRecord>();
   /** True once libvirt may be used (after READY=1 and libvirtd is up). */
   private live = false;
-  private timer: NodeJS.Timeout | undefined;
+  /** Ends the wait for the next delayed start (a new plan arms its own). */
+  private timer = new AbortController();
   private planning: Promise<void> = Promise.resolve();
   private waiters = new Set<() => void>();
 
@@ -96,7 +98,7 @@ export class GuestManager {
       } catch (e) {
         g.volumes = guestVolumes(g.cfg, [], vols);
         g.error = `cannot read its libvirt XML ${path} (${errorMessage(e)}); its volumes are learnt from libvirt once it runs; check the file (virsh dumpxml ${g.cfg.name})`;
-        this.deps.log.error({ guest: g.cfg.name, path, err: errorMessage(e) }, `guest ${g.cfg.name}: ${g.error}`);
+        this.deps.log.error({ guest: g.cfg.name, path, err: e }, `guest ${g.cfg.name}: ${g.error}`);
       }
     }
   }
@@ -142,7 +144,7 @@ export class GuestManager {
         .catch((e: unknown) => e);
       if (signal.aborted) return;
       this.deps.log.warn({ err: exit }, `libvirt event stream ended; reconnecting in ${delay / 1000}s`);
-      await this.deps.sleep(delay, signal).catch(() => {});
+      await this.deps.clock.sleep(delay, signal).catch(() => {});
       await this.refresh().catch((e: unknown) => this.deps.log.warn({ err: e }, errorMessage(e)));
     }
   }
@@ -174,10 +176,15 @@ export class GuestManager {
   }
 
   private async startDue(): Promise<void> {
-    clearTimeout(this.timer);
+    const { clock } = this.deps;
+    this.timer.abort();
     for (;;) {
-      const plan = planGuestStarts(this.deps.config(), this.deps.volumes(), [...this.records.values()].map(observed), this.deps.now());
-      if (plan.nextAtMs !== undefined) this.timer = setTimeout(() => void this.replan(), plan.nextAtMs - this.deps.now()).unref();
+      const plan = planGuestStarts(this.deps.config(), this.deps.volumes(), [...this.records.values()].map(observed), clock.now());
+      if (plan.nextAtMs !== undefined) {
+        this.timer.abort();
+        const timer = (this.timer = new AbortController());
+        clock.sleep(plan.nextAtMs - clock.now(), timer.signal).then(() => void this.replan(), () => undefined);
+      }
       if (plan.start.length === 0) return;
       await Promise.all(plan.start.map((name) => this.startOne(this.mustGet(name))));
     }
@@ -190,7 +197,7 @@ export class GuestManager {
     try {
       const r = await this.deps.virsh.start(g.cfg.name);
       g.run = 'running';
-      g.startedAtMs = this.deps.now();
+      g.startedAtMs = this.deps.clock.now();
       g.error = undefined;
       if (r === 'already-running') logAlreadyRunning(g, log);
       else log.info({ volumes: g.volumes }, 'guest started');
@@ -198,7 +205,7 @@ export class GuestManager {
       // libvirtd's own autostart may be starting it at this very moment (virsh start then fails on the
       // domain's state lock): a guest that runs now counts as started.
       if ((await this.deps.virsh.state(g.cfg.name).then((s) => runOf(s.state), () => undefined)) === 'running') {
-        Object.assign(g, { run: 'running', startedAtMs: this.deps.now(), error: undefined });
+        Object.assign(g, { run: 'running', startedAtMs: this.deps.clock.now(), error: undefined });
         logAlreadyRunning(g, log);
       } else {
         g.error = errorMessage(e);
@@ -272,25 +279,21 @@ export class GuestManager {
    * request is sent again every few seconds: one that arrives while the guest is still booting is lost.
    */
   private async waitOff(g: GuestRecord, timeoutMs: number): Promise<boolean> {
-    const deadline = this.deps.now() + timeoutMs;
-    let asked = this.deps.now();
-    while (this.deps.now() < deadline) {
+    const deadline = this.deps.clock.now() + timeoutMs;
+    let asked = this.deps.clock.now();
+    while (this.deps.clock.now() < deadline) {
       const { state } = await this.deps.virsh.state(g.cfg.name);
       g.run = runOf(state);
       if (g.run === 'shut-off') return true;
-      if (this.deps.now() - asked >= ACPI_RESEND_MS) {
-        asked = this.deps.now();
-        await this.deps.virsh.shutdown(g.cfg.name, 'acpi').catch((e: unknown) => this.deps.log.debug({ guest: g.cfg.name, err: errorMessage(e) }, 'repeated ACPI shutdown request failed'));
+      if (this.deps.clock.now() - asked >= ACPI_RESEND_MS) {
+        asked = this.deps.clock.now();
+        await this.deps.virsh.shutdown(g.cfg.name, 'acpi').catch((e: unknown) => this.deps.log.debug({ guest: g.cfg.name, err: e }, 'repeated ACPI shutdown request failed'));
       }
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          this.waiters.delete(wake);
-          clearTimeout(t);
-          resolve();
-        };
-        const t = setTimeout(wake, Math.min(ACPI_RESEND_MS, Math.max(0, deadline - this.deps.now())));
-        this.waiters.add(wake);
-      });
+      const woken = new AbortController();
+      const wake = (): void => woken.abort();
+      this.waiters.add(wake);
+      await this.deps.clock.sleep(Math.min(ACPI_RESEND_MS, Math.max(0, deadline - this.deps.clock.now())), woken.signal).catch(() => undefined);
+      this.waiters.delete(wake);
     }
     const { state } = await this.deps.virsh.state(g.cfg.name);
     g.run = runOf(state);

@@ -4,11 +4,13 @@
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../errors.js';
 import type { GuestManager } from './guests.js';
+import type { Clock } from '../clock.js';
 
 export interface LibvirtLinkDeps {
   guests: Pick<GuestManager, 'isLive' | 'refresh' | 'watch' | 'replan'>;
   log: Logger;
-  sleep(ms: number, signal?: AbortSignal): Promise<unknown>;
+  /** The retry backoff. */
+  clock: Pick<Clock, 'sleep'>;
   /** Aborted when the daemon stops: no more retries, the watcher ends. */
   signal: AbortSignal;
   /** 'waiting for libvirt: …' while it does not answer, undefined once it does. */
@@ -45,11 +47,11 @@ export class LibvirtLink {
         await guests.refresh();
       } catch (e) {
         const reason = `waiting for libvirt: ${errorMessage(e)}`;
-        if (this.waiting === undefined) log.warn({ err: errorMessage(e) }, `libvirt does not answer; retrying with backoff (guests start once it does)`);
-        else log.debug({ err: errorMessage(e), retry_s: delay / 1000 }, 'libvirt still does not answer');
+        if (this.waiting === undefined) log.warn({ err: e }, `libvirt does not answer; retrying with backoff (guests start once it does)`);
+        else log.debug({ err: e, retry_s: delay / 1000 }, 'libvirt still does not answer');
         this.setWaiting(reason);
         firstTry(false);
-        await this.deps.sleep(delay, signal).catch(() => undefined);
+        await this.deps.clock.sleep(delay, signal).catch(() => undefined);
         continue;
       }
       if (this.waiting !== undefined) log.info('libvirt answers again');

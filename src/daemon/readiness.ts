@@ -7,6 +7,7 @@ import { consoleWaitsFor, isUnattended, readyDecision, type ReadyDecision, type 
 import type { ChangeEvent, DaemonPhase } from '../api/types.js';
 import type { VolumeRecord } from './volume-state.js';
 import { EXTEND_EVERY_MS } from './keepalive.js';
+import type { Clock } from '../clock.js';
 
 export function readyVolumes(records: Iterable<VolumeRecord>, askIdFor: (volume: string) => string | undefined): ReadyVolume[] {
   return [...records].filter((r) => !r.removed).map((r) => ({
@@ -24,9 +25,8 @@ export interface ReadinessDeps {
   phase(): DaemonPhase;
   volumeNames(): string[];
   bootWaitMs(): number;
-  /** The daemon's monotonic clock (src/clock.ts): boot_wait holds whatever the wall clock does. */
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** The daemon's monotonic clock: boot_wait holds whatever the wall clock does. */
+  clock: Clock;
   log: Logger;
   /** Status changed (boot_wait passed): STATUS= and API listeners. */
   changed(): void;
@@ -58,7 +58,9 @@ export class BootReadiness {
    * `extend` every 20 s meanwhile (EXTEND_TIMEOUT_USEC). Arms the boot_wait timer that also ends the console wait.
    */
   async untilReady(tasks: readonly Promise<void>[], on: { onChange(l: (e: ChangeEvent) => void): () => void; extend(): Promise<void>; signal: AbortSignal }): Promise<void> {
-    const { now, sleep } = this.deps;
+    const { clock } = this.deps;
+    const now = (): number => clock.now();
+    const sleep = (ms: number, signal?: AbortSignal): Promise<void> => clock.sleep(ms, signal);
     const bootWaitMs = this.deps.bootWaitMs();
     const deadline = now() + bootWaitMs;
     // The boot_wait timer outlives READY: it also ends the console wait. A stop cancels it.

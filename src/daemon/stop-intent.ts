@@ -29,7 +29,7 @@ export async function decideStop(deps: StopIntentDeps): Promise<StopDecision> {
       jobWhy = job === 'unknown' ? 'the unit has no stop or restart job' : `the unit's job is ${job}`;
     } catch (e) {
       jobWhy = `cannot ask systemd for the unit's job: ${errorMessage(e)}`;
-      deps.log.warn({ err: errorMessage(e) }, jobWhy);
+      deps.log.warn({ err: e }, jobWhy);
     }
   }
   if (job === 'stop') return { intent: 'stop', why: jobWhy };
@@ -40,7 +40,7 @@ export async function decideStop(deps: StopIntentDeps): Promise<StopDecision> {
     if (state === 'stopping') return { intent: 'stop', why: `${jobWhy}, and the system is shutting down` };
     return { intent: 'keep', why: `${jobWhy}, and the system is ${state}: treated as a restart` };
   } catch (e) {
-    deps.log.warn({ err: errorMessage(e) }, `cannot ask systemd whether the system is shutting down: ${errorMessage(e)}`);
+    deps.log.warn({ err: e }, `cannot ask systemd whether the system is shutting down: ${errorMessage(e)}`);
     return { intent: 'keep', why: `${jobWhy}, and systemd cannot say whether the system is shutting down: treated as a restart` };
   }
 }
@@ -50,7 +50,7 @@ export async function libvirtActive(units: { activeState(unit: string): Promise<
   if (!units) return false;
   for (const u of ['libvirtd.service', 'virtqemud.service']) {
     const s = await units.activeState(u).catch((e: unknown) => {
-      log.warn({ unit: u, err: errorMessage(e) }, `cannot ask systemd whether ${u} is active: ${errorMessage(e)}`);
+      log.warn({ unit: u, err: e }, `cannot ask systemd whether ${u} is active: ${errorMessage(e)}`);
       return 'unknown';
     });
     if (s === 'active' || s === 'reloading') return true;

@@ -13,7 +13,7 @@ import { unlockWithChain } from '../keys/chain.js';
 import { tryWithHint, type KeyslotHints } from '../keys/hints.js';
 import { Semaphore } from './semaphore.js';
 import { adoptable, explainInUse } from './adoption.js';
-import { monotonicNow } from '../clock.js';
+import type { Clock } from '../clock.js';
 import { newRecord, type VolumeRecord } from './volume-state.js';
 import { checkLuksUuid, LuksIdentities } from './luks-identity.js';
 
@@ -30,9 +30,8 @@ export interface VolumeDeps {
   guestsOf(volume: string): string[];
   log: Logger;
   onChange(volume: string): void;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-  /** Monotonic milliseconds (src/clock.ts) for the close deadline. */
-  now?(): number;
+  /** The close retries and their deadline. */
+  clock: Clock;
 }
 
 export class VolumeManager {
@@ -248,7 +247,8 @@ export class VolumeManager {
   private async closeNow(r: VolumeRecord, name: string, timeoutMs: number): Promise<void> {
     const log = this.deps.log.child({ volume: name });
     this.set(r, { phase: 'closing' });
-    const now = this.deps.now ?? monotonicNow;
+    const { clock } = this.deps;
+    const now = (): number => clock.now();
     const deadline = now() + timeoutMs;
     for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
       const outcome = await this.tryClose(r, log);
@@ -263,7 +263,7 @@ export class VolumeManager {
         throw new CryptvmError('Busy', `volume ${name}: still in use after ${Math.round(timeoutMs / 1000)}s (${outcome}), held by ${holders.join(', ') || 'an unknown process'}; stop what uses it, then run cryptvm lock ${name}`, { volume: name });
       }
       log.warn({ holders, what: outcome }, `volume busy, retrying in ${delay} ms`);
-      await this.deps.sleep(delay);
+      await this.deps.clock.sleep(delay);
     }
   }
 

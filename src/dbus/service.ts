@@ -58,7 +58,7 @@ export async function startApi(control: DaemonControl, options: ApiOptions): Pro
   const ownBus = options.bus === undefined;
   const bus = options.bus ?? (options.busAddress ? sessionBus({ busAddress: options.busAddress }) : systemBus());
   // Without a listener a lost connection would crash the daemon; the daemon keeps running without its API.
-  const onError = (e: unknown) => log.error({ err: errorMessage(e) }, 'D-Bus connection error; the cryptvm API is unavailable');
+  const onError = (e: unknown) => log.error({ err: e }, 'D-Bus connection error; the cryptvm API is unavailable');
   bus.on('error', onError);
 
   const iface = new ManagerInterface(control);
@@ -69,7 +69,7 @@ export async function startApi(control: DaemonControl, options: ApiOptions): Pro
     try {
       forward(iface, event);
     } catch (e) {
-      log.warn({ err: errorMessage(e) }, 'cannot emit D-Bus change signal');
+      log.warn({ err: e }, 'cannot emit D-Bus change signal');
     }
   });
 

@@ -6,7 +6,6 @@
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
-import { errorMessage } from '../errors.js';
 
 export const HINTS_FILE = 'keyslot-hints.json';
 /** LUKS2 has at most 32 keyslots (LUKS1: 8). */
@@ -29,7 +28,7 @@ export class KeyslotHints {
     try {
       raw = await readFile(this.path, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log?.debug({ path: this.path, err: errorMessage(e) }, 'keyslot hints not readable, starting without');
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log?.debug({ path: this.path, err: e }, 'keyslot hints not readable, starting without');
       return;
     }
     try {
@@ -141,7 +140,7 @@ export async function tryWithHint(
         return { result: 'ok', keySlot: r.keySlot ?? hint, hinted: true, fellBack };
       }
     } catch (e) {
-      log?.debug({ volume, source, keySlot: hint, err: errorMessage(e) }, 'remembered keyslot not usable, trying all slots');
+      log?.debug({ volume, source, keySlot: hint, err: e }, 'remembered keyslot not usable, trying all slots');
     }
     fellBack = true;
   }
@@ -155,6 +154,6 @@ async function remember(hints: KeyslotHints, volume: string, source: string, slo
   try {
     await hints.set(volume, source, slot);
   } catch (e) {
-    log?.warn({ volume, source, path: hints.path, err: errorMessage(e) }, 'cannot save the keyslot hint (next unlock may be slower)');
+    log?.warn({ volume, source, path: hints.path, err: e }, 'cannot save the keyslot hint (next unlock may be slower)');
   }
 }

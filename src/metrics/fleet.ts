@@ -41,9 +41,9 @@ export class FleetWatch {
           timer,
           // Once per distinct error, not on every change (a missing directory would flood the journal).
           onError: (e) => {
-            const err = e instanceof Error ? e.message : String(e);
-            if (err !== lastError) deps.log.warn({ err, path }, 'cannot write the metrics file');
-            lastError = err;
+            const text = e instanceof Error ? e.message : String(e);
+            if (text !== lastError) deps.log.warn({ err: e, path }, 'cannot write the metrics file');
+            lastError = text;
           },
         })
       : undefined;

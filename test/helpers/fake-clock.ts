@@ -1,6 +1,6 @@
 // A monotonic clock the test moves by hand (src/clock.ts's Clock): sleeps end only when advance() passes
 // their time, so deadline tests assert what happens at a given clock reading, never how long it took.
-import { setImmediate as tick } from 'node:timers/promises';
+import { setImmediate as tick, setTimeout as delay } from 'node:timers/promises';
 import type { Clock } from '../../src/clock.js';
 
 export class FakeClock implements Clock {
@@ -33,6 +33,34 @@ export class FakeClock implements Clock {
     }
     this.t = end;
     await settle();
+  }
+
+  /**
+   * Moves the clock from one sleeper's time to the next until p settles, for tests where the time is not what
+   * they check (a whole shutdown). Waits for real I/O (1 ms at a time) while no sleeper is due.
+   */
+  async run<T>(p: Promise<T>, limitMs = 24 * 3_600_000): Promise<T> {
+    let done = false;
+    const watched = p.finally(() => void (done = true));
+    watched.catch(() => undefined);
+    const start = this.t;
+    while (!done) {
+      await settle();
+      if (done) break;
+      const next = Math.min(...this.timers.map((x) => x.at));
+      if (!Number.isFinite(next)) {
+        await delay(1);
+        continue;
+      }
+      if (next - start > limitMs) throw new Error(`FakeClock.run: still pending after ${limitMs} ms on the clock (sleepers due at ${this.pending().slice(0, 5).join(', ')})`);
+      await this.advance(next - this.t);
+    }
+    return watched;
+  }
+
+  /** Sleepers still waiting, by their time (what a test expects to be armed). */
+  pending(): number[] {
+    return this.timers.map((x) => x.at).sort((a, b) => a - b);
   }
 }
 

@@ -1,23 +1,25 @@
-// The real Daemon with its real managers, wired to a FakeHost (test/helpers/fake-host.ts) the way
-// src/daemon/main.ts wires them to the real adapters. The fake host's libvirt is allowed from READY=1 on.
-// Shared by the lifecycle tests and the boot benchmark; either may swap the host's cryptsetup or virsh.
-import { setTimeout as delay } from 'node:timers/promises';
+// The real Daemon, composed by the one wiring (src/wiring/daemon.ts, as cryptvmd composes it) over a
+// FakeHost's adapters. The fake host's libvirt is allowed from READY=1 on. Shared by the daemon tests, the
+// D-Bus and CLI tests and the boot benchmark; any of them may swap the host's cryptsetup or virsh.
+import type { Asker } from '../../src/adapters/askpass.js';
+import { systemClock, type Clock } from '../../src/clock.js';
 import type { Config, GuestConfig, VolumeConfig } from '../../src/config/types.js';
-import { Daemon } from '../../src/daemon/daemon.js';
-import { GuestManager, type GuestDeps } from '../../src/daemon/guests.js';
-import { VolumeManager, type VolumeDeps } from '../../src/daemon/volumes.js';
+import type { Daemon } from '../../src/daemon/daemon.js';
+import type { GuestDeps, GuestManager } from '../../src/daemon/guests.js';
+import type { VolumeDeps, VolumeManager } from '../../src/daemon/volumes.js';
 import type { RuntimeWantedStore } from '../../src/daemon/wanted-store.js';
-import type { Clock } from '../../src/clock.js';
 import type { PromptBroker } from '../../src/keys/broker.js';
 import type { KeyslotHints } from '../../src/keys/hints.js';
 import type { KeySource } from '../../src/keys/types.js';
 import type { Logger } from '../../src/log/logger.js';
 import type { Machine } from '../../src/planner/unlock.js';
+import { wireDaemon } from '../../src/wiring/daemon.js';
 import type { FakeHost } from './fake-host.js';
 
 export interface FakeDaemonOptions {
   log: Logger;
-  sources: (v: VolumeConfig) => KeySource[];
+  /** A volume's key sources (default: its configured chain over the real broker, and `cryptvm unlock`'s prompt). */
+  sources?: (v: VolumeConfig, broker: PromptBroker, forcePrompt: boolean) => KeySource[];
   /** systemd as the daemon asks it over D-Bus: unit states, stop-vs-restart. */
   units: { activeState(unit: string): Promise<string>; stopIntent(): Promise<string>; jobType(): Promise<undefined> };
   /** Every sd_notify message, after READY=1 has let libvirt in. */
@@ -29,7 +31,11 @@ export interface FakeDaemonOptions {
   wanted?: RuntimeWantedStore;
   cryptsetup?: VolumeDeps['cryptsetup'];
   virsh?: FakeHost['virsh'];
-  /** The real prompt broker, wired as src/daemon/main.ts wires it (askIdFor, re-arming on `cryptvm unlock`). */
+  /** The person at the password agents (default: the host's, which refuses any question). */
+  asker?: Asker;
+  /** The broker's gathering of a passphrase group (default 1 ms). */
+  gatherMs?: number;
+  /** A broker made by the test instead of the wiring's own over `asker`. */
   broker?: PromptBroker;
   /** `systemctl is-system-running` (default: none, as without systemd). */
   systemState?: () => Promise<string>;
@@ -43,60 +49,36 @@ export interface FakeDaemonOptions {
   autostartGuests?: (cfg: Config) => GuestConfig[];
 }
 
-const realSleep = (ms: number, signal?: AbortSignal): Promise<void> => delay(ms, undefined, { signal });
-
-export function daemonOnFakeHost(cfg: Config, host: FakeHost, o: FakeDaemonOptions): { daemon: Daemon; volumes: VolumeManager; guests: GuestManager } {
-  const sleep = o.clock?.sleep ?? realSleep;
-  const now = o.clock?.now ?? (() => performance.now());
-  let daemon: Daemon | undefined;
-  const volumes: VolumeManager = new VolumeManager({
-    cryptsetup: o.cryptsetup ?? host.cryptsetup,
-    dm: host.dm,
-    devices: host.devices,
-    mounts: host.mountsAdapter,
-    sources: o.sources,
+export function daemonOnFakeHost(cfg: Config, host: FakeHost, o: FakeDaemonOptions): { daemon: Daemon; volumes: VolumeManager; guests: GuestManager; broker: PromptBroker } {
+  const { daemon, volumes, guests, broker } = wireDaemon({
+    config: cfg,
+    host: {
+      ...host.adapters(),
+      ...(o.cryptsetup ? { cryptsetup: o.cryptsetup } : {}),
+      ...(o.virsh ? { virsh: o.virsh } : {}),
+      ...(o.asker ? { asker: o.asker } : {}),
+      notifier: {
+        notify: async (f: Record<string, string>) => {
+          if (f.READY === '1') host.libvirtAllowed = true; // libvirtd may start only now
+          o.onNotify?.(f);
+        },
+      },
+      units: o.units as never,
+      systemState: o.systemState,
+      machine: o.machine ?? (() => ({ cores: 2, availableKiB: 1_000_000 })),
+      saveDirEncrypted: async () => o.saveEncrypted ?? false,
+      xmlDir: o.xmlDir ?? '/nonexistent',
+      wanted: o.wanted,
+      autostartGuests: o.autostartGuests,
+    },
+    log: o.log,
+    clock: o.clock ?? systemClock,
+    loadConfig: o.loadConfig ?? (() => cfg),
     hints: o.hints,
-    guestsOf: () => [],
-    log: o.log,
-    onChange: (n) => daemon?.volumeChanged(n),
-    sleep,
-    now,
-  });
-  const guests: GuestManager = new GuestManager({
-    virsh: o.virsh ?? host.virsh,
-    log: o.log,
-    config: () => daemon?.currentConfig() ?? cfg,
-    volumes: () => [...volumes.records.values()].map((r) => ({ name: r.cfg.name, phase: r.phase, mounted: r.mounted })),
-    onChange: (n) => daemon?.guestChanged(n),
-    now,
-    sleep,
-    xmlDir: o.xmlDir ?? '/nonexistent',
-    saveDirEncrypted: async () => o.saveEncrypted ?? false,
-    wanted: o.wanted,
+    gatherMs: o.gatherMs ?? 1,
+    broker: o.broker,
+    sources: o.sources,
     stopped: o.stopped,
   });
-  daemon = new Daemon(cfg, {
-    log: o.log,
-    notifier: {
-      notify: async (f: Record<string, string>) => {
-        if (f.READY === '1') host.libvirtAllowed = true; // libvirtd may start only now
-        o.onNotify?.(f);
-      },
-    },
-    volumes,
-    guests,
-    units: o.units as never,
-    systemState: o.systemState,
-    loadConfig: o.loadConfig ?? (() => cfg),
-    machine: o.machine ?? (() => ({ cores: 2, availableKiB: 1_000_000 })),
-    holders: () => [],
-    now,
-    askIdFor: (name) => o.broker?.pending().find((p) => p.volumes.includes(name))?.askId,
-    rearm: (name) => o.broker?.rearm(name),
-    sleep,
-    unitName: 'cryptvm.service',
-    guestsUnit: 'cryptvm-guests.service',
-    autostartGuests: o.autostartGuests,
-  });
-  return { daemon, volumes, guests };
+  return { daemon, volumes, guests, broker };
 }

@@ -6,6 +6,8 @@ import type { DomainEvent, DomainState, EventsExit, EventsOptions } from '../../
 import type { LuksMetadata } from '../../src/adapters/cryptsetup.js';
 import { expectedDmUuid, isMappingOf } from '../../src/adapters/dm.js';
 import { CryptvmError } from '../../src/errors.js';
+import type { HostAdapters } from '../../src/wiring/daemon.js';
+import type { Clock } from '../../src/clock.js';
 
 export interface FakeDisk {
   luksUuid: string;
@@ -21,7 +23,13 @@ export interface FakeDomain {
   id: number | null;
 }
 
+/** How long a guest that hears ACPI takes to power off. */
+const ACPI_OFF_MS = 20;
+
 export class FakeHost {
+  /** clock: the guests' power-off time runs on it (default: the real timers). */
+  constructor(private readonly opts: { clock?: Pick<Clock, 'sleep'> } = {}) {}
+
   readonly calls: string[] = [];
   readonly disks = new Map<string, FakeDisk>();
   /** noTable: half-made (a cryptsetup killed mid-open); device: the block device it sits on. */
@@ -45,12 +53,65 @@ export class FakeHost {
     return this;
   }
 
+  /**
+   * The host's state, one line per disk, mapping, mount and domain, sorted: what a table test compares
+   * after its steps, and what a failing test prints.
+   *
+   *   disk /dev/vg/a: luks
+   *   mapping cr_a on /dev/vg/a
+   *   mount /srv/img: cr_img
+   *   domain web: running on /dev/mapper/cr_a
+   */
+  describe(): string {
+    const lines = [
+      ...[...this.disks.keys()].map((path) => `disk ${path}: luks`),
+      ...[...this.mappings].map(([name, m]) => `mapping ${name} on ${m.device}${m.suspended ? ' (suspended)' : ''}${m.noTable ? ' (no table)' : ''}`),
+      ...[...this.mounts].map(([where, name]) => `mount ${where}: ${name}`),
+      ...[...this.domains].map(([name, d]) => `domain ${name}: ${d.state} on ${d.disks.map((x) => x.source).join(', ')}${d.autostart ? ' (autostart)' : ''}`),
+    ];
+    return lines.sort().join('\n');
+  }
+
+  toString(): string {
+    return this.describe();
+  }
+
+  /**
+   * This host as the wiring takes it: its programs, sd_notify letting libvirt in at READY=1, no systemd, and
+   * password agents that refuse any question (a test that expects one passes its own asker).
+   */
+  adapters(): HostAdapters {
+    return {
+      cryptsetup: this.cryptsetup,
+      dm: this.dm,
+      devices: this.devices,
+      mounts: this.mountsAdapter,
+      virsh: this.virsh,
+      asker: { ask: async (o) => Promise.reject(new Error(`unexpected passphrase question ${o.id}: this test gave no asker`)) },
+      notifier: {
+        notify: async (f) => {
+          if (f.READY === '1') this.libvirtAllowed = true;
+        },
+      },
+      units: undefined,
+      holders: () => [],
+      machine: () => ({ cores: 2, availableKiB: 1_000_000 }),
+      saveDirEncrypted: async () => false,
+      xmlDir: '/nonexistent',
+    };
+  }
+
   private log(call: string): void {
     this.calls.push(call);
   }
 
   private held(mapping: string): boolean {
     return [...this.domains.values()].some((d) => d.state === 'running' && d.disks.some((x) => x.source === `/dev/mapper/${mapping}` || [...this.mounts].some(([where, m]) => m === mapping && x.source.startsWith(`${where}/`))));
+  }
+
+  /** A domain started or stopped from outside the daemon (libvirt itself, a person with virsh). */
+  power(name: string, state: 'running' | 'shut-off'): void {
+    this.setState(name, this.dom(name), state, state === 'running' ? 'Started' : 'Stopped');
   }
 
   private setState(name: string, d: FakeDomain, state: DomainState, type: string): void {
@@ -94,7 +155,10 @@ export class FakeHost {
       if (!d) throw new Error(`unexpected luksUuid on ${device}`);
       return d.luksUuid;
     },
-    metadata: async (): Promise<LuksMetadata> => ({ version: 2, keyslots: [{ id: 0, type: 'luks2', priority: 'normal', pbkdf: { type: 'pbkdf2', iterations: 1000 } }], tokens: [] }) as unknown as LuksMetadata,
+    metadata: async (device: string): Promise<LuksMetadata> => {
+      if (!this.disks.has(device)) throw new Error(`unexpected metadata of unknown device ${device}`);
+      return { version: 2, keyslots: [{ id: 0, type: 'luks2', priority: 'normal', pbkdf: { type: 'pbkdf2', iterations: 1000 } }], tokens: [] } as unknown as LuksMetadata;
+    },
     unlockCost: () => ({ memoryKiB: 0, threads: 1 }),
     open: async (device: string, name: string, key: Buffer) => {
       const d = this.disks.get(device);
@@ -211,7 +275,11 @@ export class FakeHost {
       this.lv(`shutdown ${name}`);
       const d = this.dom(name);
       if (d.state !== 'running') return 'not-running' as const;
-      if (d.acpi) setTimeout(() => this.setState(name, d, 'shut-off', 'Stopped'), 20);
+      if (d.acpi) {
+        const off = () => this.setState(name, d, 'shut-off', 'Stopped');
+        if (this.opts.clock) void this.opts.clock.sleep(ACPI_OFF_MS).then(off);
+        else setTimeout(off, ACPI_OFF_MS);
+      }
       return 'requested' as const;
     },
     destroy: async (name: string) => {

@@ -12,7 +12,7 @@ export async function buildCli(): Promise<string> {
   const outfile = join(mkdtempSync(join(tmpdir(), 'cryptvm-cli-')), 'cryptvm.mjs');
   await build({
     absWorkingDir: root,
-    entryPoints: [join(root, 'src/cli/main.ts')],
+    entryPoints: [join(root, 'src/bin/cryptvm.ts')],
     outfile,
     bundle: true,
     platform: 'node',

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { AskPassword } from '../../../src/adapters/askpass.js';
 import { ProcessRunner } from '../../../src/adapters/exec.js';
 import { PromptBroker } from '../../../src/keys/broker.js';
-import type { VolumeConfig } from '../../../src/config/types.js';
+import { volume } from '../../helpers/config.js';
 import type { KeyContext } from '../../../src/keys/types.js';
 import { answerNext, ensureAskDir, recordAskFiles, uniqueAskId } from '../../helpers/agent.js';
 
@@ -13,8 +13,7 @@ if (!haveAsk) console.warn('SKIPPED broker integration tests: systemd-ask-passwo
 
 function member(name: string, group: string, guests: string[]): KeyContext {
   const { device } = uniqueAskId();
-  const volume: VolumeConfig = { name, device, uuid: undefined, keys: [{ kind: 'prompt' }], passphraseGroup: group, discard: false, readonly: false, header: undefined, tries: 3, deviceTimeoutMs: 1000, headless: false, tokenTimeoutMs: 30_000, networkTimeoutMs: 60_000, mount: undefined, line: 1 };
-  return { volume, device, guests, signal: new AbortController().signal, credentialsDir: undefined };
+  return { volume: volume(name, { device, passphraseGroup: group }), device, guests, signal: new AbortController().signal, credentialsDir: undefined };
 }
 
 describe.skipIf(!haveAsk)('PromptBroker with real password agents', () => {

@@ -9,7 +9,7 @@ import { ProcessRunner } from '../../../src/adapters/exec.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { PromptBroker } from '../../../src/keys/broker.js';
 import { buildSources, unlockWithChain } from '../../../src/keys/chain.js';
-import type { VolumeConfig } from '../../../src/config/types.js';
+import { volume as makeVolume } from '../../helpers/config.js';
 import { answerNext, ensureAskDir, uniqueAskId } from '../../helpers/agent.js';
 
 const haveAsk = existsSync('/usr/bin/systemd-ask-password');
@@ -55,7 +55,7 @@ describe.skipIf(!haveAsk)('canary passphrase', () => {
     const lines: string[] = [];
     const log = createLogger({ level: 'trace', sink: { write: (l) => void lines.push(l) } });
     const { id, device } = uniqueAskId();
-    const volume: VolumeConfig = { name: 'cr_canary', device, uuid: undefined, keys: [{ kind: 'keyfile', path: '/nonexistent/cr.key' }, { kind: 'prompt' }], passphraseGroup: undefined, discard: false, readonly: false, header: undefined, tries: 2, deviceTimeoutMs: 1000, headless: false, tokenTimeoutMs: 30_000, networkTimeoutMs: 60_000, mount: undefined, line: 1 };
+    const volume = makeVolume('cr_canary', { device, keys: [{ kind: 'keyfile', path: '/nonexistent/cr.key' }, { kind: 'prompt' }], tries: 2 });
     const broker = new PromptBroker(new AskPassword(new ProcessRunner()), { log, gatherMs: 0 });
 
     // Keep scanning while the secret travels: agent → systemd-reply-password → socket → systemd-ask-password → us.

@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { Virsh, VIRSH_START_TIMEOUT_MS, VIRSH_TIMEOUT_MS } from '../../../src/adapters/virsh.js';
 import type { DomainEvent } from '../../../src/adapters/virsh.js';
 import { CryptvmError } from '../../../src/errors.js';
-import { FakeVirsh } from './virsh-fake.js';
+import { FakeVirsh } from '../../helpers/fake-virsh-program.js';
+import { FakeHost } from '../../helpers/fake-host.js';
 
 const URI = 'qemu:///system';
 
 function setup() {
-  const fake = new FakeVirsh(URI, new Map([['imap', { running: false, autostart: true }], ['my vm', { running: true }]]));
+  const host = new FakeHost().domain('imap', ['/dev/mapper/cr_imap'], { autostart: true }).domain('my vm', ['/dev/mapper/cr_data'], { state: 'running', id: 7 });
+  const fake = new FakeVirsh(URI, host);
   return { fake, virsh: new Virsh(fake, { uri: URI }) };
 }
 

@@ -10,6 +10,7 @@ import { discoverAutostartGuests } from '../../../src/daemon/autostart.js';
 import { autostartGuests } from '../../../src/planner/autostart.js';
 import type { Config } from '../../../src/config/types.js';
 import { FakeHost } from '../../helpers/fake-host.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 import { TestSource as Key, until } from '../../helpers/test-source.js';
 import { daemonOnFakeHost } from '../../helpers/fake-daemon.js';
 import { config, guest, volume } from '../../helpers/config.js';
@@ -34,7 +35,8 @@ describe('discoverAutostartGuests (the libvirt XML directory on disk)', () => {
 });
 
 describe('daemon with autostart-marked guests and no [[guest]] tables', () => {
-  function setup(cfg: Config, h: FakeHost, sources: Record<string, KeySource[]>, virsh?: FakeHost['virsh']) {
+  // One FakeClock for the daemon and the host (guests power off 20 ms on it after an ACPI request).
+  function setup(cfg: Config, h: FakeHost, clock: FakeClock, sources: Record<string, KeySource[]>, virsh?: FakeHost['virsh']) {
     const lines: string[] = [];
     const log = createLogger({ level: 'debug', sink: { write: (s) => void lines.push(s) } });
     const marked = () => [...h.domains].filter(([, d]) => d.autostart).map(([name, d]) => ({ name, disks: d.disks }));
@@ -44,13 +46,14 @@ describe('daemon with autostart-marked guests and no [[guest]] tables', () => {
       units: { activeState: async () => 'active', stopIntent: async () => 'stop', jobType: async () => undefined },
       autostartGuests: (c) => autostartGuests(c, marked()),
       virsh,
+      clock,
     });
     const msgs = () => lines.map((l) => JSON.parse(l) as { msg: string; guest?: string });
     return { daemon, msgs };
   }
   const cfg = () => config([volume('cr_data', { keys: [{ kind: 'keyfile', path: '/k' }] }), volume('cr_imap')], [], { bootWaitMs: 60_000 });
-  const host = () =>
-    new FakeHost()
+  const host = (clock: FakeClock) =>
+    new FakeHost({ clock })
       .disk('/dev/vg/cr_data', 'file-key')
       .disk('/dev/vg/cr_imap', 'typed')
       .domain('web', ['/dev/mapper/cr_data'], { autostart: true })
@@ -58,9 +61,10 @@ describe('daemon with autostart-marked guests and no [[guest]] tables', () => {
       .domain('manual', ['/dev/mapper/cr_data']);
 
   it('libvirt starts web itself (counts as done), fails imap (locked); cryptvm starts imap when it opens; one line per guest; both stopped at shutdown', async () => {
-    const h = host();
+    const clock = new FakeClock();
+    const h = host(clock);
     const prompt = new Key('prompt');
-    const { daemon, msgs } = setup(cfg(), h, { cr_data: [new Key('keyfile:/k', 'file-key')], cr_imap: [prompt] });
+    const { daemon, msgs } = setup(cfg(), h, clock, { cr_data: [new Key('keyfile:/k', 'file-key')], cr_imap: [prompt] });
     await daemon.boot(); // READY once cr_data is open: the passphrase of cr_imap does not hold it back
     expect(msgs().filter((m) => /autostart flag/.test(m.msg)).map((m) => m.msg)).toEqual(["gated through libvirt's autostart flag (no [[guest]] table): imap, web"]);
     h.libvirtdAutostarts(); // libvirtd starts after READY=1 and autostarts what it can
@@ -77,12 +81,13 @@ describe('daemon with autostart-marked guests and no [[guest]] tables', () => {
     expect(h.calls.filter((c) => c.startsWith('start'))).toEqual(['start imap']);
     expect(h.domains.get('manual')?.state).toBe('shut-off');
     expect((await daemon.plan()).boot.filter((s) => s.action === 'start').map((s) => s.target)).toEqual(['imap', 'web']);
-    await daemon.stopGuests([], true);
+    await clock.run(daemon.stopGuests([], true));
     expect(h.calls.filter((c) => c.startsWith('shutdown')).sort()).toEqual(['shutdown imap', 'shutdown web']);
   });
 
   it('virsh start failing while libvirt starts the same guest is not a failure: it runs, so it counts as started', async () => {
-    const h = host();
+    const clock = new FakeClock();
+    const h = host(clock);
     const racing: FakeHost['virsh'] = {
       ...h.virsh,
       start: async () => {
@@ -90,7 +95,7 @@ describe('daemon with autostart-marked guests and no [[guest]] tables', () => {
         throw new Error('virsh start web exited 1: error: Timed out during operation: cannot acquire state change lock');
       },
     };
-    const { daemon, msgs } = setup(cfg(), h, { cr_data: [new Key('keyfile:/k', 'file-key')], cr_imap: [new Key('prompt')] }, racing);
+    const { daemon, msgs } = setup(cfg(), h, clock, { cr_data: [new Key('keyfile:/k', 'file-key')], cr_imap: [new Key('prompt')] }, racing);
     await daemon.boot();
     await daemon.startGuests(['web']);
     await until(() => daemon.status().guests.find((g) => g.name === 'web')?.state === 'running', 'web running');

@@ -1,7 +1,8 @@
 // Faults real hosts have, against the real Daemon, managers and prompt broker on a stateful fake host:
 // a broken piece never blocks the rest, nothing gets stuck in a transitional phase, every deadline holds.
+// The daemon runs on a FakeClock: boot_wait, shutdown timeouts, the ACPI resend and libvirt's backoff pass when
+// the test moves the clock.
 import { describe, expect, it } from 'vitest';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { KeySource } from '../../../src/keys/types.js';
 import type { StopIntent } from '../../../src/adapters/systemd.js';
 import { createLogger } from '../../../src/log/logger.js';
@@ -10,7 +11,9 @@ import { PromptSource } from '../../../src/keys/prompt.js';
 import { expectedDmUuid } from '../../../src/adapters/dm.js';
 import { FakeHost } from '../../helpers/fake-host.js';
 import { FakeAsker } from '../../helpers/fake-asker.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 import { daemonOnFakeHost, type FakeDaemonOptions } from '../../helpers/fake-daemon.js';
+import { until } from '../../helpers/test-source.js';
 import { config as baseConfig, guest, volume } from '../../helpers/config.js';
 import type { Config, VolumeConfig } from '../../../src/config/types.js';
 
@@ -24,12 +27,12 @@ interface SetupOptions {
 // These tests are about faults, not about when READY comes: READY waits for every volume, as with ready = "all".
 const config = (...[v, g, d = {}]: Parameters<typeof baseConfig>) => baseConfig(v, g, { ready: 'all', ...d });
 
-export function setup(cfg: Config, host: FakeHost, opts: SetupOptions = {}) {
+function setup(cfg: Config, host: FakeHost, opts: SetupOptions = {}) {
   const lines: string[] = [];
   const log = createLogger({ level: 'debug', sink: { write: (s) => void lines.push(s) } });
   const notes: Record<string, string>[] = [];
   const asker = new FakeAsker();
-  const broker = new PromptBroker(asker, { log, gatherMs: 1 });
+  const clock = new FakeClock();
   const units = {
     activeState: async (u: string) => (u === 'cryptvm-guests.service' ? (opts.guestsUnitActive ? 'active' : 'inactive') : 'active'),
     stopIntent: async () => {
@@ -38,32 +41,35 @@ export function setup(cfg: Config, host: FakeHost, opts: SetupOptions = {}) {
     },
     jobType: async () => undefined,
   };
+  // The wiring's own broker over the asker, as in cryptvmd (gathering for 1 ms, not a second).
   const made = daemonOnFakeHost(cfg, host, {
     log,
-    sources: (v) => (opts.sources ? opts.sources(v, broker) : [new PromptSource(broker)]),
+    sources: opts.sources ? (v, broker) => opts.sources!(v, broker) : undefined,
     units,
     onNotify: (f) => void notes.push(f),
-    broker,
+    asker,
+    gatherMs: 1,
+    clock,
     ...opts.extra,
   });
-  asker.onChange = () => made.daemon.promptsChanged();
   const msgs = () => lines.map((l) => JSON.parse(l) as { msg: string; volume?: string; guest?: string; level: number; err?: unknown });
-  return { ...made, asker, broker, notes, lines, msgs };
+  return { ...made, asker, clock, notes, lines, msgs };
 }
 
-export async function until(cond: () => boolean, what: string, ms = 3_000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(2);
-  }
+/** boot() while the clock passes boot_wait (ms): for boots that end at boot_wait with a volume still waiting. */
+async function bootThrough(s: { daemon: { boot(): Promise<void> }; clock: FakeClock }, ms: number): Promise<void> {
+  const booted = s.daemon.boot();
+  await s.clock.advance(ms);
+  await booted;
 }
+
 
 describe('prompts: tries used up, empty answers', () => {
   it('`cryptvm unlock` after the tries are used up re-arms the volume and asks again (real broker)', async () => {
     const h = new FakeHost().disk('/dev/vg/cr_a', 'right');
-    const { daemon, asker } = setup(config([volume('cr_a')], [], { bootWaitMs: 50 }), h);
-    await daemon.boot();
+    const s = setup(config([volume('cr_a')], [], { bootWaitMs: 50 }), h);
+    const { daemon, asker } = s;
+    await bootThrough(s, 50);
     for (let i = 0; i < 3; i++) {
       await until(() => asker.open.length === 1, `prompt ${i + 1}`);
       asker.open[0]?.answer('wrong');
@@ -89,8 +95,9 @@ describe('empty answers', () => {
   it('Enter on an empty line is asked again, counts as a try, and never reaches cryptsetup', async () => {
     const h = new FakeHost().disk('/dev/vg/cr_a', 'right');
     const c = counting(h);
-    const { daemon, asker } = setup(config([volume('cr_a')], [], { bootWaitMs: 50 }), h, { extra: { cryptsetup: c.cryptsetup } });
-    await daemon.boot();
+    const s = setup(config([volume('cr_a')], [], { bootWaitMs: 50 }), h, { extra: { cryptsetup: c.cryptsetup } });
+    const { daemon, asker } = s;
+    await bootThrough(s, 50);
     await until(() => asker.open.length === 1, 'first prompt');
     asker.open[0]?.answer('');
     await until(() => asker.asked.length === 2 && asker.open.length === 1, 'asked again');
@@ -104,8 +111,9 @@ describe('empty answers', () => {
   it('empty answers use up the tries: the volume gives up without cryptsetup ever running', async () => {
     const h = new FakeHost().disk('/dev/vg/cr_a', 'right');
     const c = counting(h);
-    const { daemon, asker } = setup(config([volume('cr_a', { tries: 2 })], [], { bootWaitMs: 50 }), h, { extra: { cryptsetup: c.cryptsetup } });
-    await daemon.boot();
+    const s = setup(config([volume('cr_a', { tries: 2 })], [], { bootWaitMs: 50 }), h, { extra: { cryptsetup: c.cryptsetup } });
+    const { daemon, asker } = s;
+    await bootThrough(s, 50);
     for (let i = 1; i <= 2; i++) {
       await until(() => asker.asked.length === i && asker.open.length === 1, `prompt ${i}`);
       asker.open[0]?.answer('');
@@ -171,15 +179,21 @@ describe('libvirt unreachable', () => {
     const h = new FakeHost().disk('/dev/vg/cr_a', 'k').domain('g', ['/dev/mapper/cr_a']);
     const lv = flakyLibvirt(h);
     const keyOnly = () => [{ label: 'k', get: async () => ({ kind: 'key' as const, key: Buffer.from('k'), source: 'k' }) }];
-    const { daemon, notes } = setup(config([volume('cr_a')], [guest('g')], { bootWaitMs: 5_000 }), h, { sources: keyOnly, guestsUnitActive: true, extra: { virsh: lv.virsh } });
+    const { daemon, notes, clock } = setup(config([volume('cr_a')], [guest('g')], { bootWaitMs: 5_000 }), h, { sources: keyOnly, guestsUnitActive: true, extra: { virsh: lv.virsh } });
     await daemon.boot();
     expect(notes.some((n) => n.READY === '1')).toBe(true);
     await daemon.startGuests([]);
     expect(daemon.status().status).toMatch(/waiting for libvirt$/);
     expect(daemon.status().guests[0]?.error).toMatch(/^waiting for libvirt: failed to connect to the hypervisor/);
+    await clock.advance(1_000); // first retry after 1 s, refused again
+    const refused = lv.state.lists;
+    expect(refused).toBeGreaterThanOrEqual(2);
     lv.state.down = false;
-    await until(() => h.domains.get('g')?.state === 'running', 'the guest started once libvirt answered', 5_000);
-    expect(lv.state.lists).toBeGreaterThanOrEqual(2);
+    await clock.advance(1_999); // the next retry is 2 s after that one
+    expect(lv.state.lists).toBe(refused);
+    expect(h.domains.get('g')?.state).toBe('shut-off');
+    await clock.advance(1);
+    await until(() => h.domains.get('g')?.state === 'running', 'the guest started once libvirt answered');
     expect(daemon.status().status).not.toMatch(/waiting for libvirt/);
     expect(daemon.status().guests[0]?.error).toBeUndefined();
     await daemon.stop();
@@ -201,11 +215,11 @@ describe('no stuck phases: one queue per volume', () => {
         return 'opened' as const;
       },
     };
-    const { daemon, volumes } = setup(config([volume('cr_a')], [], { bootWaitMs: 20 }), h, { sources: keyOnly, extra: { cryptsetup } });
-    await daemon.boot();
+    const { daemon, volumes, clock } = setup(config([volume('cr_a')], [], { bootWaitMs: 20 }), h, { sources: keyOnly, extra: { cryptsetup } });
+    await bootThrough({ daemon, clock }, 20);
     await until(() => h.mappings.has('cr_a'), 'cryptsetup running');
     const locked = daemon.lock('cr_a', false);
-    await delay(5);
+    await clock.advance(0); // the lock is queued behind the open
     release();
     await locked;
     expect(daemon.status().volumes[0]?.state).toBe('locked');
@@ -234,12 +248,20 @@ describe('no stuck phases: one queue per volume', () => {
 
   it('a second concurrent lock returns when the volume is really closed, not early', async () => {
     const h = new FakeHost().disk('/dev/vg/cr_a', 'k');
-    const cryptsetup = { ...h.cryptsetup, close: async (n: string) => (await delay(30), h.cryptsetup.close(n)) };
-    const { daemon } = setup(config([volume('cr_a')], [], { bootWaitMs: 20 }), h, { sources: keyOnly, extra: { cryptsetup } });
+    // cryptsetup close takes 30 ms (on the test's clock).
+    const clock = new FakeClock();
+    const cryptsetup = { ...h.cryptsetup, close: async (n: string) => (await clock.sleep(30), h.cryptsetup.close(n)) };
+    const { daemon } = setup(config([volume('cr_a')], [], { bootWaitMs: 20 }), h, { sources: keyOnly, extra: { cryptsetup, clock } });
     await daemon.boot();
     const first = daemon.lock('cr_a', false);
-    await delay(2);
-    await daemon.lock('cr_a', false);
+    await clock.advance(0); // the first lock is in its close
+    let returned = false;
+    const second = daemon.lock('cr_a', false).then(() => void (returned = true));
+    await clock.advance(29);
+    expect(returned).toBe(false);
+    expect(h.mappings.has('cr_a')).toBe(true);
+    await clock.advance(1);
+    await second;
     expect(h.mappings.has('cr_a')).toBe(false);
     await first;
   });
@@ -249,7 +271,6 @@ describe('deadlines on the monotonic clock', () => {
   for (const jump of [+1, -1]) {
     it(`boot_wait holds when the wall clock jumps ${jump > 0 ? 'forward' : 'back'} a day mid-boot: READY at boot_wait, not before or never`, async () => {
       const { vi } = await import('vitest');
-      const { FakeClock } = await import('../../helpers/fake-clock.js');
       const clock = new FakeClock();
       const h = new FakeHost().disk('/dev/vg/cr_a', 'right');
       const { daemon, notes, asker } = setup(config([volume('cr_a')], [], { bootWaitMs: 45_000 }), h, { extra: { clock } });
@@ -317,11 +338,13 @@ describe('a long stop', () => {
 
   it('sends EXTEND_TIMEOUT_USEC= while stopping, so TimeoutStopSec does not kill the daemon between guests and closes', async () => {
     const h = new FakeHost().disk('/dev/vg/cr_a', 'k').domain('g', ['/dev/mapper/cr_a'], { acpi: false });
-    const { daemon, notes } = setup(config([volume('cr_a')], [guest('g', { shutdownTimeoutMs: 100 })], { bootWaitMs: 20 }), h, { sources: keyOnly });
+    const { daemon, notes, clock } = setup(config([volume('cr_a')], [guest('g', { shutdownTimeoutMs: 100 })], { bootWaitMs: 20 }), h, { sources: keyOnly });
     await daemon.boot();
     await daemon.startGuests([]);
     await until(() => h.domains.get('g')?.state === 'running', 'guest running');
-    await daemon.stop();
+    const stopped = daemon.stop();
+    await clock.advance(100);
+    await stopped;
     const stopping = notes.findIndex((n) => n.STOPPING === '1');
     expect(stopping).toBeGreaterThanOrEqual(0);
     expect(notes.slice(stopping).some((n) => Number(n.EXTEND_TIMEOUT_USEC) >= 60_000_000)).toBe(true);
@@ -339,15 +362,21 @@ describe('a long stop', () => {
         return h.virsh.shutdown(name);
       },
     };
-    const { daemon } = setup(config([volume('cr_a')], [guest('g', { shutdownTimeoutMs: 8_000 })], { bootWaitMs: 20 }), h, { sources: keyOnly, extra: { virsh } });
+    const { daemon, clock } = setup(config([volume('cr_a')], [guest('g', { shutdownTimeoutMs: 8_000 })], { bootWaitMs: 20 }), h, { sources: keyOnly, extra: { virsh } });
     await daemon.boot();
     await daemon.startGuests([]);
     await until(() => h.domains.get('g')?.state === 'running', 'guest running');
-    await daemon.stop();
+    const stopped = daemon.stop();
+    await until(() => requests === 1, 'the first ACPI request');
+    await clock.advance(4_999);
+    expect(requests).toBe(1);
+    await clock.advance(1); // resent every 5 s
+    expect(requests).toBe(2);
+    await stopped;
     expect(requests).toBe(2);
     expect(h.calls.filter((c) => c.startsWith('destroy'))).toEqual([]);
     expect(h.domains.get('g')?.state).toBe('shut-off');
-  }, 15_000);
+  });
 });
 
 describe('guests that fail', () => {
@@ -361,11 +390,13 @@ describe('guests that fail', () => {
         throw new Error(`virsh managedsave ${name} failed: operation failed: domain save job: unexpectedly failed (exit code 1)`);
       },
     };
-    const { daemon, msgs } = setup(config([volume('cr_a')], [guest('g', { shutdownTimeoutMs: 50, onTimeout: 'managedsave' })], { bootWaitMs: 20 }), h, { sources: keyOnly, extra: { virsh, saveEncrypted: true } });
+    const { daemon, msgs, clock } = setup(config([volume('cr_a')], [guest('g', { shutdownTimeoutMs: 50, onTimeout: 'managedsave' })], { bootWaitMs: 20 }), h, { sources: keyOnly, extra: { virsh, saveEncrypted: true } });
     await daemon.boot();
     await daemon.startGuests([]);
     await until(() => h.domains.get('g')?.state === 'running', 'guest running');
-    await daemon.stop();
+    const stopped = daemon.stop();
+    await clock.advance(50);
+    await stopped;
     expect(h.domains.get('g')?.state).toBe('shut-off');
     expect(h.calls).toContain('destroy g');
     expect(h.mappings.has('cr_a')).toBe(false);
@@ -407,24 +438,27 @@ describe('a stop while a passphrase is pending', () => {
   it('withdraws the question at once (before systemd is even asked why) and answers a waiting unlock with an error', async () => {
     const h = new FakeHost().disk('/dev/vg/cr_a', 'right').disk('/dev/vg/cr_b', 'right');
     let releaseIntent: () => void = () => {};
-    const s = setup(config([], []), h); // only for its asker and broker; the daemon under test is made below
+    const asker = new FakeAsker();
+    const clock = new FakeClock();
     // systemd slow to say whether this is a restart (a busy bus at package upgrade time).
     const units = { activeState: async () => 'inactive', stopIntent: () => new Promise<'restart'>((r) => (releaseIntent = () => r('restart'))), jobType: async () => undefined };
     const made = daemonOnFakeHost(config([volume('cr_a'), volume('cr_b')], [], { bootWaitMs: 20 }), h, {
       log: createLogger({ level: 'silent' }),
-      sources: (v) => [new PromptSource(v.name === 'cr_a' ? s.broker : new PromptBroker(s.asker, { gatherMs: 60_000 }))],
+      sources: (v, broker) => [new PromptSource(v.name === 'cr_a' ? broker : new PromptBroker(asker, { gatherMs: 60_000 }))],
       units,
-      broker: s.broker,
+      asker,
+      clock,
     });
-    s.asker.onChange = () => made.daemon.promptsChanged();
-    await made.daemon.boot();
+    const s = { asker };
+    asker.onChange = () => made.daemon.promptsChanged(); // the second broker's question bypasses the wiring
+    await bootThrough({ daemon: made.daemon, clock }, 20);
     await until(() => s.asker.open.length === 1, 'cr_a asked');
     // cr_b's question is not up yet (its broker gathers for a minute): `cryptvm unlock cr_b` waits for it.
     const waiting = made.daemon.unlock(['cr_b']).then(
       () => 'returned',
       (e: Error) => e.message,
     );
-    await delay(20);
+    await clock.advance(20); // unlock waits up to 10 s for cr_b's question
     const stopped = made.daemon.stop();
     await until(() => s.asker.open.length === 0, 'the question withdrawn while systemd has not answered yet');
     expect(await waiting).toMatch(/^cryptvmd is stopping: the passphrase request for cr_b was withdrawn; run cryptvm unlock cr_b again/);

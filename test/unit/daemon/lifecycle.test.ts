@@ -1,11 +1,13 @@
 // The daemon's lifecycle against a stateful fake host: boot order, READY, guest gating, late unlock, stop
-// order, restart, adoption, lock. Real planner, real managers; only the outside programs are simulated.
+// order, restart, adoption, lock. Real planner, real managers; only the outside programs are simulated. The
+// daemon runs on a FakeClock: boot_wait and shutdown timeouts pass when the test moves the clock, and what must
+// not have happened is checked at a given clock reading.
 import { describe, expect, it } from 'vitest';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { KeySource } from '../../../src/keys/types.js';
 import type { StopIntent } from '../../../src/adapters/systemd.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { FakeHost } from '../../helpers/fake-host.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 import { TestSource, until } from '../../helpers/test-source.js';
 import { daemonOnFakeHost } from '../../helpers/fake-daemon.js';
 import { KeyslotHints } from '../../../src/keys/hints.js';
@@ -21,6 +23,7 @@ function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>
   const lines: string[] = [];
   const log = createLogger({ level: 'debug', sink: { write: (s) => void lines.push(s) } });
   const notes: Record<string, string>[] = [];
+  const clock = new FakeClock();
   const units = {
     activeState: async (u: string) => (u === 'cryptvm-guests.service' ? (opts.guestsUnitActive ? 'active' : 'inactive') : opts.libvirtActive === false ? 'inactive' : 'active'),
     stopIntent: async () => opts.intent ?? 'stop',
@@ -35,9 +38,10 @@ function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>
     hints: opts.hints,
     saveEncrypted: opts.saveEncrypted,
     wanted: opts.wanted,
+    clock,
   });
   const msgs = () => lines.map((l) => JSON.parse(l) as { msg: string; volume?: string; guest?: string; level: number });
-  return { daemon, notes, lines, msgs };
+  return { daemon, notes, lines, msgs, clock };
 }
 
 
@@ -97,16 +101,31 @@ describe('daemon lifecycle', () => {
     const h = host();
     const slow = new TestSource('keyfile:/k'); // never answers: a device or key server that does not come
     const cfg = lab();
-    const { daemon, notes, msgs } = setup(cfg, h, { cr_imap: [new TestSource('prompt')], cr_data: [slow], cr_img: [new TestSource('keyfile:/k', 'file-key')] });
+    const { daemon, notes, msgs, clock } = setup(cfg, h, { cr_imap: [new TestSource('prompt')], cr_data: [slow], cr_img: [new TestSource('keyfile:/k', 'file-key')] });
     const booted = daemon.boot();
     await until(() => slow.isWaiting, 'the slow key file');
-    await delay(50);
+    await clock.advance(199); // boot_wait is 200 ms
     expect(notes.some((n) => n.READY)).toBe(false);
     expect(daemon.status().status).toMatch(/READY waits for: cr_data$/);
-    await booted; // boot_wait: 200 ms
+    await clock.advance(1);
     expect(notes.find((n) => n.READY)).toBeDefined();
+    await booted;
     expect(msgs().filter((m) => m.msg.startsWith('boot_wait passed'))).toHaveLength(1);
     expect(daemon.status().consoleWait).toEqual([]);
+  });
+
+  it('a guest with delay = 30 s starts 30 s after the guest it is after, on the daemon clock', async () => {
+    const h = host();
+    const cfg = lab();
+    cfg.guests = cfg.guests.map((g) => (g.name === 'web' ? { ...g, delayMs: 30_000 } : g));
+    const { daemon, clock } = setup(cfg, h, { cr_imap: [new TestSource('k', 'typed')], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] });
+    await daemon.boot();
+    await daemon.startGuests([]);
+    await until(() => h.domains.get('imap')?.state === 'running', 'imap');
+    await clock.advance(29_999);
+    expect(h.domains.get('web')?.state).toBe('shut-off');
+    await clock.advance(1);
+    expect(h.domains.get('web')?.state).toBe('running');
   });
 
   it('`guests start` before READY waits for READY instead of waking libvirtd (which would deadlock)', async () => {
@@ -160,8 +179,14 @@ describe('daemon lifecycle', () => {
   it('headless with ready = "all": READY after boot_wait, guests on open volumes start, the others start after a late unlock', async () => {
     const h = host();
     const prompt = new TestSource('prompt');
-    const { daemon, notes, msgs } = setup({ ...lab(), daemon: { ...lab().daemon, ready: 'all' } }, h, { cr_imap: [prompt], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] });
-    await daemon.boot();
+    const { daemon, notes, msgs, clock } = setup({ ...lab(), daemon: { ...lab().daemon, ready: 'all' } }, h, { cr_imap: [prompt], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] });
+    const booted = daemon.boot();
+    await until(() => prompt.isWaiting, 'the prompt');
+    await clock.advance(199);
+    expect(notes.some((n) => n.READY)).toBe(false);
+    await clock.advance(1); // boot_wait: 200 ms
+    expect(notes.some((n) => n.READY)).toBe(true);
+    await booted;
     expect(notes.find((n) => n.READY)?.STATUS).toBe('ready: 2/3 volumes open, 0/3 guests running');
     expect(msgs().some((m) => m.msg.startsWith('boot_wait passed') && m.level === 40)).toBe(true);
     await daemon.startGuests([]);
@@ -175,12 +200,19 @@ describe('daemon lifecycle', () => {
 
   it('explicit stop: guests first (ACPI, then destroy after timeout), then unmount and close; never busy', async () => {
     const h = host();
-    const { daemon, msgs } = setup(lab(), h, { cr_imap: [new TestSource('k', 'typed')], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] });
+    const { daemon, msgs, clock } = setup(lab(), h, { cr_imap: [new TestSource('k', 'typed')], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] });
     await daemon.boot();
     await daemon.startGuests([]);
     await until(() => [...h.domains.values()].every((d) => d.state === 'running'), 'all guests');
     h.calls.length = 0;
-    await daemon.stop();
+    const stopped = daemon.stop();
+    await until(() => h.calls.includes('shutdown web') && h.domains.get('office')?.state === 'shut-off', 'web asked, office off');
+    await clock.advance(149); // web ignores ACPI; its shutdown timeout is 150 ms
+    expect(h.calls).not.toContain('destroy web');
+    expect(h.calls).not.toContain('shutdown imap');
+    await clock.advance(1);
+    expect(h.calls).toContain('destroy web'); // at 150 ms on the daemon's clock, however long that took
+    await stopped;
     const order = h.calls.filter((c) => !c.startsWith('list') && c !== 'events');
     // web is after imap: it stops first; office is independent and stops with web.
     expect(order.slice(0, 2).sort()).toEqual(['shutdown office', 'shutdown web']);
@@ -197,11 +229,16 @@ describe('daemon lifecycle', () => {
     for (const saveEncrypted of [true, false]) {
       const h = new FakeHost().disk('/dev/vg/data', 'file-key').domain('web', ['/dev/mapper/cr_data'], { acpi: false });
       const cfg = config([volume('cr_data', { device: '/dev/vg/data' })], [guest('web', { shutdownTimeoutMs: 100, onTimeout: 'managedsave' })], { bootWaitMs: 200 });
-      const { daemon, msgs } = setup(cfg, h, { cr_data: [new TestSource('k', 'file-key')] }, { saveEncrypted });
+      const { daemon, msgs, clock } = setup(cfg, h, { cr_data: [new TestSource('k', 'file-key')] }, { saveEncrypted });
       await daemon.boot();
       await daemon.startGuests([]);
       await until(() => h.domains.get('web')?.state === 'running', 'web');
-      await daemon.stopGuests([], true);
+      const stopped = daemon.stopGuests([], true);
+      await clock.advance(99); // shutdown timeout: 100 ms
+      expect(h.calls.filter((c) => /^(managedsave|destroy) /.test(c))).toEqual([]);
+      await clock.advance(1);
+      expect(h.calls.filter((c) => /^(managedsave|destroy) /.test(c))).toEqual([saveEncrypted ? 'managedsave web' : 'destroy web']);
+      await stopped;
       expect(h.calls.includes('managedsave web')).toBe(saveEncrypted);
       expect(h.calls.includes('destroy web')).toBe(!saveEncrypted);
       expect(msgs().some((m) => m.level === 50 && m.guest === 'web' && m.msg.startsWith('refusing managedsave'))).toBe(!saveEncrypted);
@@ -223,7 +260,7 @@ describe('daemon lifecycle', () => {
     h.libvirtAllowed = false;
     const second = setup(cfg, h, keys, { guestsUnitActive: true });
     await second.daemon.boot();
-    await delay(50);
+    await second.clock.advance(60_000); // anything the new daemon would do on its own has been done by now
     expect(h.calls.filter((c) => /^(open|close|start|shutdown|destroy|mount|unmount) /.test(c))).toEqual([]);
     expect([...h.domains.values()].map((d) => d.id)).toEqual(ids);
     expect(second.msgs().filter((m) => m.msg === 'volume adopted').map((m) => m.volume)).toEqual(['cr_imap', 'cr_data', 'cr_img']);
@@ -286,8 +323,8 @@ describe('daemon lifecycle', () => {
     const prompt = new TestSource('prompt');
     const cfg = lab();
     let current = cfg;
-    const { daemon, msgs } = setup(cfg, h, { cr_imap: [prompt], cr_data: [new TestSource('keyfile:/k', 'file-key')], cr_img: [new TestSource('keyfile:/k', 'file-key')] }, { loadConfig: () => current });
-    await daemon.boot(); // boot_wait 200 ms: READY with cr_imap still at its prompt
+    const { daemon, msgs, clock } = setup(cfg, h, { cr_imap: [prompt], cr_data: [new TestSource('keyfile:/k', 'file-key')], cr_img: [new TestSource('keyfile:/k', 'file-key')] }, { loadConfig: () => current });
+    await daemon.boot(); // READY once the key-file volumes are open, with cr_imap still at its prompt
     await until(() => prompt.isWaiting, 'the prompt');
     current = config([cfg.volumes[2]!], [guest('office')], { bootWaitMs: 200 });
     await daemon.reload();
@@ -300,7 +337,7 @@ describe('daemon lifecycle', () => {
     expect(s.guests.map((g) => g.name)).toEqual(['office']);
     expect(msgs().filter((m) => m.msg.startsWith('guest removed from the configuration')).map((m) => m.guest)).toEqual(['imap', 'web']);
     prompt.answer('typed'); // too late: the request was cancelled with the volume
-    await delay(50);
+    await clock.advance(60_000);
     expect(h.mappings.has('cr_imap')).toBe(false);
     await daemon.lock('cr_data', false);
     expect(h.calls).toContain('close cr_data');

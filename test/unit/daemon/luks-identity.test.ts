@@ -7,6 +7,7 @@ import { VolumeManager } from '../../../src/daemon/volumes.js';
 import { expectedLuksUuid } from '../../../src/daemon/luks-identity.js';
 import type { VolumeConfig } from '../../../src/config/types.js';
 import { FakeHost } from '../../helpers/fake-host.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 import { volume } from '../../helpers/config.js';
 
 const A = '0a1b2c3d-0000-4000-8000-000000000001';
@@ -22,7 +23,7 @@ function manager(host: FakeHost, vols: VolumeConfig[]): VolumeManager {
     guestsOf: () => [],
     log: createLogger({ level: 'error', sink: { write: () => undefined } }),
     onChange: () => undefined,
-    sleep: async () => undefined,
+    clock: new FakeClock(),
   });
   m.setVolumes(vols);
   return m;

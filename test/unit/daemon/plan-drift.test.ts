@@ -1,11 +1,12 @@
 // The shutdown `cryptvm plan` prints is the shutdown the daemon runs: for a set of configs, the layers of
 // the printed plan equal the layers the real daemon executes against the stateful fake host.
 import { describe, expect, it } from 'vitest';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Config, GuestConfig, VolumeConfig } from '../../../src/config/types.js';
 import type { KeySource } from '../../../src/keys/types.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { FakeHost } from '../../helpers/fake-host.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { until } from '../../helpers/test-source.js';
 import { daemonOnFakeHost } from '../../helpers/fake-daemon.js';
 import { config, guest, volume } from '../../helpers/config.js';
 
@@ -34,8 +35,8 @@ function randomConfig(seed: number): Config {
   return config(volumes, guests, { bootWaitMs: 200, parallelShutdown: 16 });
 }
 
-function hostFor(cfg: Config): { host: FakeHost; links: Map<string, string> } {
-  const host = new FakeHost();
+function hostFor(cfg: Config, clock: FakeClock): { host: FakeHost; links: Map<string, string> } {
+  const host = new FakeHost({ clock });
   for (const v of cfg.volumes) host.disk(v.device, `key-${v.name}`);
   const links = new Map<string, string>();
   cfg.guests.forEach((g, i) => {
@@ -46,22 +47,16 @@ function hostFor(cfg: Config): { host: FakeHost; links: Map<string, string> } {
   return { host, links };
 }
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 3_000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(5);
-  }
-}
-
 const sorted = (layers: string[][]) => layers.map((l) => [...l].sort().join(' '));
 
 async function plannedAndExecuted(cfg: Config): Promise<{ planned: string[]; executed: string[] }> {
-  const { host, links } = hostFor(cfg);
+  // Host and daemon share one FakeClock: a layer's guests all power off at the same reading.
+  const clock = new FakeClock();
+  const { host, links } = hostFor(cfg, clock);
   // The guests' volumes come from their domain XML; the fake daemon reads no XML before READY, so say them.
   cfg = { ...cfg, guests: cfg.guests.map((g) => ({ ...g, volumes: [links.get(g.name)!] })) };
   // Each ACPI request records which guests were running when it was sent: requests of one layer all see
-  // the same set (the fake host powers a guest off 20 ms after the request), the next layer a smaller one.
+  // the same set (the fake host powers a guest off 20 ms on the clock after the request), the next layer a smaller one.
   const requests: { guest: string; running: string }[] = [];
   const closes: { volume: string; running: number }[] = [];
   const running = () => [...host.domains].filter(([, d]) => d.state === 'running').map(([n]) => n).sort().join(' ');
@@ -69,7 +64,7 @@ async function plannedAndExecuted(cfg: Config): Promise<{ planned: string[]; exe
   const cryptsetup = { ...host.cryptsetup, close: async (name: string) => { closes.push({ volume: name, running: running().length }); return host.cryptsetup.close(name); } };
   const log = createLogger({ level: 'fatal', sink: { write: () => undefined } });
   const units = { activeState: async () => 'active', stopIntent: async () => 'stop', jobType: async () => undefined };
-  const { daemon } = daemonOnFakeHost(cfg, host, { log, sources: (v) => [fileKey(`key-${v.name}`)], units, virsh: virsh as FakeHost['virsh'], cryptsetup });
+  const { daemon } = daemonOnFakeHost(cfg, host, { log, sources: (v) => [fileKey(`key-${v.name}`)], units, virsh: virsh as FakeHost['virsh'], cryptsetup, clock });
   await daemon.boot();
   await daemon.startGuests([]);
   await until(() => [...host.domains.values()].every((d) => d.state === 'running'), 'every guest running');
@@ -83,7 +78,7 @@ async function plannedAndExecuted(cfg: Config): Promise<{ planned: string[]; exe
   }
   const planned = sorted([...byLayer.keys()].sort((a, b) => a - b).map((k) => byLayer.get(k)!));
 
-  await daemon.stop();
+  await clock.run(daemon.stop());
   const executedLayers: string[][] = [];
   let last: string | undefined;
   for (const q of requests) {

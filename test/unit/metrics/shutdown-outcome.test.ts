@@ -6,6 +6,8 @@ import type { KeySource } from '../../../src/keys/types.js';
 import { config, guest, volume } from '../../helpers/config.js';
 import { daemonOnFakeHost } from '../../helpers/fake-daemon.js';
 import { FakeHost } from '../../helpers/fake-host.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { until } from '../../helpers/test-source.js';
 
 const key: KeySource = { label: 'keyfile:/k', interactive: false, get: async () => ({ kind: 'key', key: Buffer.from('file-key'), source: 'keyfile:/k' }) };
 
@@ -16,7 +18,8 @@ describe('shutdown outcomes', () => {
     { acpi: false, saveEncrypted: true, onTimeout: 'managedsave' as const, outcome: 'saved' },
     { acpi: false, saveEncrypted: false, onTimeout: 'managedsave' as const, outcome: 'destroyed' },
   ])('acpi $acpi, on_timeout $onTimeout, save dir encrypted $saveEncrypted → $outcome', async ({ acpi, saveEncrypted, onTimeout, outcome }) => {
-    const h = new FakeHost().disk('/dev/vg/data', 'file-key').domain('web', ['/dev/mapper/cr_data'], { acpi });
+    const clock = new FakeClock(); // the daemon's and the guest's: the 100 ms timeout passes at once
+    const h = new FakeHost({ clock }).disk('/dev/vg/data', 'file-key').domain('web', ['/dev/mapper/cr_data'], { acpi });
     const cfg = config([volume('cr_data', { device: '/dev/vg/data' })], [guest('web', { shutdownTimeoutMs: 100, onTimeout })], { bootWaitMs: 200 });
     const outcomes: string[] = [];
     const { daemon } = daemonOnFakeHost(cfg, h, {
@@ -25,11 +28,12 @@ describe('shutdown outcomes', () => {
       units: { activeState: async () => 'active', stopIntent: async () => 'stop', jobType: async () => undefined },
       saveEncrypted,
       stopped: (g, o) => void outcomes.push(`${g} ${o}`),
+      clock,
     });
     await daemon.boot();
     await daemon.startGuests([]);
-    for (let i = 0; i < 100 && h.domains.get('web')?.state !== 'running'; i++) await new Promise((r) => setTimeout(r, 10));
-    await daemon.stopGuests([], true);
+    await until(() => h.domains.get('web')?.state === 'running', 'web running');
+    await clock.run(daemon.stopGuests([], true));
     expect(outcomes).toEqual([`web ${outcome}`]);
   });
 });

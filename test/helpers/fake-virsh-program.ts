@@ -1,12 +1,8 @@
-// A stateful fake of `virsh` for unit tests: a few domains, libvirt's real error texts (captured from
-// libvirt 9.0), and a throw on anything it does not expect.
-import type { Runner, RunOptions, RunResult, StreamOptions, StreamResult } from '../../../src/adapters/exec.js';
-import { quoteCommand } from '../../../src/adapters/quote.js';
-
-export interface FakeDomain {
-  running: boolean;
-  autostart?: boolean;
-}
+// The `virsh` program of a FakeHost, for the Virsh adapter's tests: the host's domains as the program prints
+// them, libvirt's real error texts (captured from libvirt 9.0), and a throw on anything it does not expect.
+import type { Runner, RunOptions, RunResult, StreamOptions, StreamResult } from '../../src/adapters/exec.js';
+import { quoteCommand } from '../../src/adapters/quote.js';
+import type { FakeHost } from './fake-host.js';
 
 export class FakeVirsh implements Runner {
   readonly calls: { args: string[]; timeoutMs: number | undefined }[] = [];
@@ -15,7 +11,7 @@ export class FakeVirsh implements Runner {
 
   constructor(
     readonly uri: string,
-    readonly domains: Map<string, FakeDomain>,
+    readonly host: FakeHost,
   ) {}
 
   async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
@@ -28,26 +24,27 @@ export class FakeVirsh implements Runner {
     }
     const [verb, ...rest] = args.slice(2);
     const name = rest[rest.length - 1]!;
-    const dom = this.domains.get(name);
+    const dom = this.host.domains.get(name);
     const key = `${verb} ${rest.slice(0, -1).join(' ')}`.trim();
     if (!['domstate --reason --', 'domid --', 'start --', 'destroy --', 'dominfo --'].includes(key)) {
       throw new Error(`unexpected: ${command}`);
     }
     if (!dom) return res(1, '', `error: failed to get domain '${name}'\n`);
+    const running = dom.state === 'running';
     switch (verb) {
       case 'domstate':
-        return res(0, dom.running ? 'running (booted)\n\n' : 'shut off (destroyed)\n\n');
+        return res(0, running ? 'running (booted)\n\n' : 'shut off (destroyed)\n\n');
       case 'domid':
-        return res(0, dom.running ? '1\n\n' : '-\n\n');
+        return res(0, running ? `${dom.id}\n\n` : '-\n\n');
       case 'dominfo':
         return res(0, `Id:             -\nName:           ${name}\nAutostart:      ${dom.autostart ? 'enable' : 'disable'}\nManaged save:   no\n\n`);
       case 'start':
-        if (dom.running) return res(1, '', `error: Failed to start domain '${name}'\nerror: Requested operation is not valid: domain is already running\n`);
-        dom.running = true;
+        if (running) return res(1, '', `error: Failed to start domain '${name}'\nerror: Requested operation is not valid: domain is already running\n`);
+        this.host.power(name, 'running');
         return res(0, `Domain '${name}' started\n\n`);
       default: // destroy
-        if (!dom.running) return res(1, '', `error: Failed to destroy domain '${name}'\nerror: Requested operation is not valid: domain is not running\n`);
-        dom.running = false;
+        if (!running) return res(1, '', `error: Failed to destroy domain '${name}'\nerror: Requested operation is not valid: domain is not running\n`);
+        this.host.power(name, 'shut-off');
         return res(0, `Domain '${name}' destroyed\n\n`);
     }
   }

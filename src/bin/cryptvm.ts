@@ -3,9 +3,9 @@
 import '../sigusr1.js';
 import { ProcessRunner } from '../adapters/exec.js';
 import { Systemctl } from '../adapters/systemctl.js';
-import { connectApi, type ApiClient } from './client.js';
-import type { CliContext } from './context.js';
-import { runCli } from './run.js';
+import { connectApi, type ApiClient } from '../cli/client.js';
+import type { CliContext } from '../cli/context.js';
+import { runCli } from '../cli/run.js';
 
 const runner = new ProcessRunner();
 const systemctl = new Systemctl(runner);
