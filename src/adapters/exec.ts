@@ -236,14 +236,17 @@ const SECRET_READ_BYTES = 64 * 1024;
  * until something happens to overwrite it. Our end is made with `onread`: libuv reads straight into a
  * secretBuffer of ours, each read is copied into a secretBuffer chunk for `onChunk` (which owns it) and the
  * read buffer is zeroed at once and again at close(). The pair comes from a listening socket in a fresh
- * mkdtemp directory (mode 0700: nobody else can connect), which is gone once the two ends are connected.
+ * mkdtemp directory (mode 0700, so nobody else can connect; inside the service's runtime directory, or a
+ * sticky /tmp, where nobody else can rename it), which is gone once the two ends are connected.
  */
 async function secretOutput(command: string, onChunk: (chunk: Buffer) => void): Promise<{ childEnd: Socket; reader: Socket; close(): void }> {
+  // The service's own runtime directory (root's alone), else the temporary directory (the unit's is private).
+  const base = process.env.RUNTIME_DIRECTORY?.split(':')[0] || tmpdir();
   let dir: string;
   try {
-    dir = await mkdtemp(join(tmpdir(), 'cryptvm-out-'));
+    dir = await mkdtemp(join(base, 'cryptvm-out-'));
   } catch (cause) {
-    throw new SpawnError(`cannot run ${command}: no private directory for its output in ${tmpdir()}`, command, 'failed', { cause });
+    throw new SpawnError(`cannot run ${command}: no private directory for its output in ${base}`, command, 'failed', { cause });
   }
   const path = join(dir, 'stdout');
   const server = createServer({ pauseOnConnect: true }); // its end is the child's: never read here

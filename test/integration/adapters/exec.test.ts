@@ -43,7 +43,7 @@ describe('ProcessRunner.run', () => {
   });
 
   it('binaryStdout reads through its own socket pair: no temporary directory left, failures and early exits as without it', async () => {
-    const ours = () => readdirSync(tmpdir()).filter((n) => n.startsWith('cryptvm-out-'));
+    const ours = () => readdirSync(process.env.RUNTIME_DIRECTORY?.split(':')[0] || tmpdir()).filter((n) => n.startsWith('cryptvm-out-'));
     const before = ours();
     await expect(runner.run('/nonexistent/clevis', [], { binaryStdout: true })).rejects.toMatchObject({ reason: 'not-found' });
     await expect(sh('sleep 5', { binaryStdout: true, timeoutMs: 100 })).rejects.toMatchObject({ reason: 'timeout' });
