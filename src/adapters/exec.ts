@@ -22,8 +22,9 @@ export interface RunOptions {
   /** The call touches a secret (its stdin): marks the call for readers; nothing is ever echoed anyway. */
   secret?: boolean;
   /**
-   * Return stdout as bytes in `stdoutBytes` (for programs that print a secret); `stdout` is then ''. The
-   * chunks are wiped and never decoded; `stdoutBytes` is a secretBuffer (src/secret.ts).
+   * Return stdout as bytes in `stdoutBytes` (for programs that print a secret); `stdout` is then ''. Read
+   * around Node's pipe buffers (secretOutput), never decoded, every chunk wiped; `stdoutBytes` is a
+   * secretBuffer (src/secret.ts).
    */
   binaryStdout?: boolean;
 }
