@@ -5,7 +5,7 @@
 import type { Runner } from './exec.js';
 import { SpawnError } from './exec.js';
 import { CryptvmError } from '../errors.js';
-import { wipe } from '../secret.js';
+import { copySecret, wipe } from '../secret.js';
 
 export interface AskOptions {
   /** Id= of the ask file; `cryptsetup:<device>` for volumes so other agents (clevis) interoperate. */
@@ -82,8 +82,7 @@ export class AskPassword implements Asker {
     }
     // Strip exactly one trailing newline; spaces are part of the passphrase.
     const len = bytes.length > 0 && bytes[bytes.length - 1] === 0x0a ? bytes.length - 1 : bytes.length;
-    const out = Buffer.alloc(len);
-    bytes.copy(out, 0, 0, len);
+    const out = copySecret(bytes, 0, len);
     wipe(bytes);
     return out;
   }

@@ -1,7 +1,13 @@
 // The one seam through which cryptvm runs outside programs. Adapters (cryptsetup, virsh, …) are the only
 // callers; tests replace the Runner with a stateful fake. No shell is ever involved: argv arrays only.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { copySecret, secretBuffer } from '../secret.js';
 import { quoteCommand } from './quote.js';
 
 export interface RunOptions {
@@ -15,7 +21,11 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** The call touches a secret (its stdin): marks the call for readers; nothing is ever echoed anyway. */
   secret?: boolean;
-  /** Return stdout as bytes in `stdoutBytes` (for programs that print a secret); `stdout` is then ''. */
+  /**
+   * Return stdout as bytes in `stdoutBytes` (for programs that print a secret); `stdout` is then ''. Read
+   * around Node's pipe buffers (secretOutput), never decoded, every chunk wiped; `stdoutBytes` is a
+   * secretBuffer (src/secret.ts).
+   */
   binaryStdout?: boolean;
 }
 
@@ -74,26 +84,34 @@ type Ending = 'timeout' | 'aborted' | 'overflow' | undefined;
 export class ProcessRunner implements Runner {
   async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const command = quoteCommand(file, args);
-    const child = start(file, args, command, ['pipe', 'pipe', 'pipe'], options.env);
     const out = new Collector();
     const err = new Collector();
+    let child: ChildProcess | undefined;
     let ending: Ending;
     const stop = (why: Ending) => {
       ending ??= why;
-      terminate(child);
+      if (child) terminate(child);
     };
-    child.stdout!.on('data', (c: Buffer) => out.add(c) || stop('overflow'));
-    child.stderr!.on('data', (c: Buffer) => err.add(c) || stop('overflow'));
-    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const timer = timeoutMs > 0 ? setTimeout(() => stop('timeout'), timeoutMs) : undefined;
+    // A secret on stdout never passes through Node's pipe reading (see secretOutput).
+    const secret = options.binaryStdout ? await secretOutput(command, (c) => out.add(c) || stop('overflow')) : undefined;
+    let timer: NodeJS.Timeout | undefined;
     const onAbort = () => stop('aborted');
-    if (options.signal?.aborted) onAbort();
-    options.signal?.addEventListener('abort', onAbort);
-    // A child that exits without reading its stdin makes the write fail with EPIPE: not our error.
-    child.stdin!.on('error', () => undefined);
-    child.stdin!.end(options.input ?? '');
     try {
-      const { code, signal } = await exited(child, file, command);
+      try {
+        child = start(file, args, command, ['pipe', secret?.childEnd ?? 'pipe', 'pipe'], options.env);
+      } finally {
+        secret?.childEnd.destroy(); // the child has its own copy of that end
+      }
+      child.stdout?.on('data', (c: Buffer) => out.add(c) || stop('overflow'));
+      child.stderr!.on('data', (c: Buffer) => err.add(c) || stop('overflow'));
+      const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      timer = timeoutMs > 0 ? setTimeout(() => stop('timeout'), timeoutMs) : undefined;
+      if (options.signal?.aborted) onAbort();
+      options.signal?.addEventListener('abort', onAbort);
+      // A child that exits without reading its stdin makes the write fail with EPIPE: not our error.
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(options.input ?? '');
+      const { code, signal } = await exited(child, file, command, secret?.reader);
       if (ending === 'timeout') throw new SpawnError(`${command} timed out`, command, 'timeout');
       if (ending === 'aborted') throw new SpawnError(`${command} was aborted`, command, 'aborted');
       if (ending === 'overflow') throw new SpawnError(`${command} printed more than ${MAX_OUTPUT_BYTES} bytes; killed`, command, 'failed');
@@ -104,6 +122,7 @@ export class ProcessRunner implements Runner {
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
+      secret?.close();
       out.wipe();
     }
   }
@@ -146,7 +165,7 @@ export class ProcessRunner implements Runner {
   }
 }
 
-function start(file: string, args: readonly string[], command: string, stdio: ('pipe' | 'ignore')[], env: Record<string, string> | undefined): ChildProcess {
+function start(file: string, args: readonly string[], command: string, stdio: ('pipe' | 'ignore' | Socket)[], env: Record<string, string> | undefined): ChildProcess {
   try {
     // detached: its own process group, so a timeout or abort also ends what it started (clevis → curl,
     // sh → sleep) instead of leaving grandchildren that hold its pipes open.
@@ -179,8 +198,12 @@ function terminate(child: ChildProcess): void {
   });
 }
 
-/** Settles when the child exited and its output streams closed; a spawn failure becomes a SpawnError. */
-function exited(child: ChildProcess, file: string, command: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+/**
+ * Settles when the child exited and its output streams closed (and `output`, the secretOutput reader, if
+ * any); a spawn failure becomes a SpawnError.
+ */
+function exited(child: ChildProcess, file: string, command: string, output?: Socket): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  const outputClosed = new Promise<void>((done) => (output && !output.closed ? output.once('close', () => done()) : done()));
   return new Promise((resolve, reject) => {
     child.once('error', (cause: NodeJS.ErrnoException) => {
       // 'error' without a pid: it never ran (ENOENT, EACCES). With a pid it was a kill() failure: wait for close.
@@ -191,20 +214,88 @@ function exited(child: ChildProcess, file: string, command: string): Promise<{ c
           : new SpawnError(`cannot run ${command}: ${cause.code ?? cause.message}`, command, 'failed', { cause }),
       );
     });
-    child.once('close', (code, signal) => resolve({ code, signal }));
+    child.once('close', (code, signal) => void outputClosed.then(() => resolve({ code, signal })));
     // Normally 'close' follows 'exit' once the pipes drain. A descendant that still holds them (killed by us,
     // or daemonized) must not keep us waiting: give up on the rest of the output.
     child.once('exit', (code, signal) => {
       const grace = setTimeout(() => {
-        for (const s of [child.stdin, child.stdout, child.stderr]) s?.destroy();
+        for (const s of [child.stdin, child.stdout, child.stderr, output]) s?.destroy();
         resolve({ code, signal });
       }, terminated.has(child) ? 0 : KILL_AFTER_MS);
-      child.once('close', () => clearTimeout(grace));
+      child.once('close', () => void outputClosed.then(() => clearTimeout(grace)));
     });
   });
 }
 
-/** Output chunks up to MAX_OUTPUT_BYTES; bytes() copies them into one Buffer, wipe() zeroes the chunks. */
+/** What libuv reads into at a time from a secretOutput. */
+const SECRET_READ_BYTES = 64 * 1024;
+
+/**
+ * Where a child prints a secret (binaryStdout): one end of a connected pair of local stream sockets instead of
+ * Node's stdout pipe. Node reads a pipe into a 64 KiB buffer of its own, copies what came into the chunk it
+ * hands out and frees that buffer without zeroing it, so every secret read that way stays in freed memory
+ * until something happens to overwrite it. Our end is made with `onread`: libuv reads straight into a
+ * secretBuffer of ours, each read is copied into a secretBuffer chunk for `onChunk` (which owns it) and the
+ * read buffer is zeroed at once and again at close(). The pair comes from a listening socket in a fresh
+ * mkdtemp directory (mode 0700, so nobody else can connect; inside the service's runtime directory, or a
+ * sticky /tmp, where nobody else can rename it), which is gone once the two ends are connected.
+ */
+async function secretOutput(command: string, onChunk: (chunk: Buffer) => void): Promise<{ childEnd: Socket; reader: Socket; close(): void }> {
+  // The service's own runtime directory (root's alone), else the temporary directory (the unit's is private).
+  const base = process.env.RUNTIME_DIRECTORY?.split(':')[0] || tmpdir();
+  let dir: string;
+  try {
+    dir = await mkdtemp(join(base, 'cryptvm-out-'));
+  } catch (cause) {
+    throw new SpawnError(`cannot run ${command}: no private directory for its output in ${base}`, command, 'failed', { cause });
+  }
+  const path = join(dir, 'stdout');
+  const server = createServer({ pauseOnConnect: true }); // its end is the child's: never read here
+  const buffer = secretBuffer(SECRET_READ_BYTES);
+  let reader: Socket | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => resolve());
+    });
+    const accepted = once(server, 'connection') as Promise<[Socket]>;
+    reader = connect({
+      path,
+      onread: {
+        buffer,
+        callback: (n: number, buf: Uint8Array): boolean => {
+          onChunk(copySecret(buf, 0, n));
+          buf.fill(0, 0, n);
+          return true;
+        },
+      },
+    });
+    const [[childEnd]] = await Promise.all([accepted, once(reader, 'connect')]);
+    reader.on('error', () => undefined); // the end of the output is all that matters: 'close' follows
+    const r = reader;
+    return {
+      childEnd,
+      reader: r,
+      close: () => {
+        r.destroy();
+        buffer.fill(0);
+      },
+    };
+  } catch (cause) {
+    reader?.destroy();
+    buffer.fill(0);
+    throw new SpawnError(`cannot run ${command}: no private channel for its output: ${(cause as Error).message}`, command, 'failed', { cause });
+  } finally {
+    server.close();
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined); // an empty directory at worst
+  }
+}
+
+/**
+ * Output chunks up to MAX_OUTPUT_BYTES; bytes() copies them into one secretBuffer (stdout may be a secret:
+ * a Buffer.alloc of a short passphrase would sit inside V8's heap and leave a copy wherever it is moved),
+ * wipe() zeroes the chunks.
+ */
 class Collector {
   private chunks: Buffer[] = [];
   private size = 0;
@@ -221,7 +312,7 @@ class Collector {
   }
 
   bytes(): Buffer {
-    const out = Buffer.alloc(this.size);
+    const out = secretBuffer(this.size);
     let at = 0;
     for (const c of this.chunks) at += c.copy(out, at);
     return out;

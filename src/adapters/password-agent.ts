@@ -9,7 +9,7 @@ import { constants } from 'node:fs';
 import { join } from 'node:path';
 import type { Runner } from './exec.js';
 import { CryptvmError } from '../errors.js';
-import { wipe } from '../secret.js';
+import { secretBuffer, wipe } from '../secret.js';
 
 export const ASK_DIR = '/run/systemd/ask-password';
 
@@ -134,7 +134,11 @@ export async function reply(req: AskRequest, secret: Buffer | null, runner: Runn
   if (secret && (secret.includes(0x0a) || secret.includes(0x00))) {
     throw new CryptvmError('InvalidArgs', `cannot answer ${what}: the passphrase contains a newline or NUL byte, which password agents cannot carry`);
   }
-  const input = secret ? Buffer.concat([secret, Buffer.from('\n')]) : Buffer.alloc(0);
+  const input = secretBuffer(secret ? secret.length + 1 : 0);
+  if (secret) {
+    input.set(secret); // the whole array: no view of its ArrayBuffer (src/secret.ts)
+    input[secret.length] = 0x0a;
+  }
   try {
     const r = await runner.run(bin, [secret ? '1' : '0', req.socket], { input, secret: true, timeoutMs: 10_000 });
     if (r.exitCode !== 0) {

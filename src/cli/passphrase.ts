@@ -2,7 +2,7 @@
 // so it can be wiped. Ctrl-C / Ctrl-D on an empty line abort (null): the caller then leaves the daemon's
 // request pending instead of answering or cancelling it.
 import { CryptvmError } from '../errors.js';
-import { wipe } from '../secret.js';
+import { copySecret, secretBuffer, wipe } from '../secret.js';
 import type { Input, Output } from './context.js';
 
 const CTRL_C = 0x03;
@@ -21,7 +21,7 @@ export function readPassphrase(input: Input, output: Output, prompt: string): Pr
   output.write(`${prompt} `);
   input.setRawMode(true);
   input.resume();
-  let buf = Buffer.alloc(128);
+  let buf = secretBuffer(128);
   let len = 0;
 
   return new Promise((resolve) => {
@@ -30,7 +30,7 @@ export function readPassphrase(input: Input, output: Output, prompt: string): Pr
       input.setRawMode?.(false);
       input.pause();
       output.write('\n');
-      const out = ok ? Buffer.from(buf.subarray(0, len)) : null;
+      const out = ok ? copySecret(buf, 0, len) : null;
       wipe(buf);
       resolve(out);
     };
@@ -48,7 +48,7 @@ export function readPassphrase(input: Input, output: Output, prompt: string): Pr
             break; // arrow keys and other escape sequences arrive as one chunk: drop the rest
           } else if (b >= 0x20) {
             if (len === buf.length) {
-              const bigger = Buffer.alloc(buf.length * 2);
+              const bigger = secretBuffer(buf.length * 2);
               buf.copy(bigger);
               wipe(buf);
               buf = bigger;
@@ -73,7 +73,7 @@ export const MAX_STDIN_PASSPHRASE = 4096;
  */
 export function readStdinPassphrase(input: Input): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const buf = Buffer.alloc(MAX_STDIN_PASSPHRASE + 1);
+    const buf = secretBuffer(MAX_STDIN_PASSPHRASE + 1);
     let len = 0;
     let done = false;
     const finish = (err?: Error) => {
@@ -85,7 +85,7 @@ export function readStdinPassphrase(input: Input): Promise<Buffer> {
       input.pause();
       if (!err && len > 0 && buf[len - 1] === 0x0a) len--;
       if (!err && len === 0) err = new CryptvmError('InvalidArgs', 'cryptvm unlock --stdin: standard input is empty — pipe the passphrase in, e.g. `cryptvm unlock --stdin VOLUME < FILE`');
-      const out = err ? undefined : Buffer.from(buf.subarray(0, len));
+      const out = err ? undefined : copySecret(buf, 0, len);
       wipe(buf);
       if (out) resolve(out);
       else reject(err);

@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.js';
 import type { Asker } from '../adapters/askpass.js';
 import { askIdForDevice } from '../adapters/askpass.js';
 import { CryptvmError } from '../errors.js';
-import { wipe } from '../secret.js';
+import { copySecret, wipe } from '../secret.js';
 import type { KeyContext } from './types.js';
 
 interface Member {
@@ -45,12 +45,6 @@ export interface BrokerOptions {
   icon?: string;
   /** A typed passphrase did not open the volume (metrics). */
   onWrong?: (volume: string) => void;
-}
-
-function copySecret(b: Buffer): Buffer {
-  const c = Buffer.alloc(b.length); // never from the shared pool
-  b.copy(c);
-  return c;
 }
 
 /** `Please enter passphrase for disk cr_imap_encr (guests: imap):` — the wording systemd-cryptsetup users know. */

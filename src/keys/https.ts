@@ -7,9 +7,11 @@
 // and is revoked right after. KV v1 with kv_version = 1; X-Vault-Namespace with namespace.
 // TLS, deadlines and the size cap live in adapters/https-client.ts.
 //
-// Secret hygiene, honestly: the token and body are read into Buffers and wiped, but Node's http API takes
-// header values as strings and JSON.parse makes strings; those cannot be zeroed and live until the GC
-// reclaims them. We keep them to the smallest scope (one attempt) and never log, return or throw them.
+// Secret hygiene, honestly: the token and body are read into Buffers and wiped, and the key is taken out of
+// the body without ever becoming a JS string (adapters/https/kv.ts). But Node's http API takes header values
+// (the token) as strings, and Node's TLS and HTTP layers keep the decrypted reply in buffers of their own;
+// those cannot be zeroed from here. We keep the token string to the smallest scope (one attempt) and never
+// log, return or throw it.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { monotonicNow } from '../clock.js';

@@ -4,7 +4,7 @@
 // with strict ownership every directory above it must be root's alone (src/trusted-path.ts).
 import { open } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { wipe } from '../secret.js';
+import { secretBuffer, wipe } from '../secret.js';
 import { untrustedParent } from '../trusted-path.js';
 
 /** cryptsetup's compiled-in maximum key file size (`cryptsetup --help`: "Maximum keyfile size: 8192kB"). */
@@ -43,14 +43,14 @@ export async function readSecretFile(path: string, policy: ReadPolicy): Promise<
     }
     if (st.size > MAX_KEY_FILE_BYTES) return { ok: false, reason: `${path} is larger than ${MAX_KEY_FILE_BYTES} bytes (cryptsetup's key file limit)` };
     if (st.size === 0) return { ok: false, reason: `${path} is empty` };
-    const data = Buffer.alloc(st.size);
+    const data = secretBuffer(st.size);
     let off = 0;
     while (off < data.length) {
       const { bytesRead } = await fh.read(data, off, data.length - off, off);
       if (bytesRead === 0) break;
       off += bytesRead;
     }
-    const probe = Buffer.alloc(1);
+    const probe = secretBuffer(1);
     const extra = (await fh.read(probe, 0, 1, off)).bytesRead;
     wipe(probe);
     if (off !== data.length || extra !== 0) {

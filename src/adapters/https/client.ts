@@ -7,7 +7,7 @@
 import { request } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { wipe } from '../../secret.js';
+import { secretBuffer, wipe } from '../../secret.js';
 
 export interface HttpsGetOptions {
   ca: Buffer;
@@ -98,7 +98,9 @@ export function httpsGet(url: URL, o: HttpsGetOptions): Promise<HttpsReply> {
       res.on('error', () => undefined); // reported through 'close' with complete === false
       res.on('close', () => {
         if (!res.complete) return finish(new HttpsFailure(`reply cut off after ${size} bytes (connection closed early)`, 'truncated', true));
-        const body = Buffer.concat(chunks);
+        const body = secretBuffer(size);
+        let at = 0;
+        for (const c of chunks) at += c.copy(body, at);
         chunks.forEach(wipe);
         finish(undefined, { status: res.statusCode ?? 0, body });
       });

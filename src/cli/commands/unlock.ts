@@ -1,7 +1,7 @@
 import { listRequests, reply, waitForRequest } from '../../adapters/password-agent.js';
 import type { DaemonStatus, UnlockTicket } from '../../api/types.js';
 import { CryptvmError } from '../../errors.js';
-import { wipe } from '../../secret.js';
+import { copySecret, wipe } from '../../secret.js';
 import type { Command } from '../command.js';
 import { EXIT_FAIL, EXIT_OK, println, type CliContext } from '../context.js';
 import { readPassphrase, readStdinPassphrase } from '../passphrase.js';
@@ -52,7 +52,7 @@ async function answer(ctx: CliContext, askId: string, volumes: string[], given?:
       println(ctx.stderr, `${volumes.join(', ')}: wrong passphrase (the request stays pending)`);
       return 'failed';
     }
-    const secret = given ? Buffer.from(given) : await readPassphrase(ctx.stdin, ctx.stdout, req.message || `Passphrase for ${volumes.join(', ')}:`);
+    const secret = given ? copySecret(given) : await readPassphrase(ctx.stdin, ctx.stdout, req.message || `Passphrase for ${volumes.join(', ')}:`);
     if (!secret) return 'aborted';
     try {
       await reply(req, secret, ctx.runner);

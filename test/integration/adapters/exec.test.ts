@@ -1,7 +1,8 @@
 // The Runner every adapter goes through, against real processes: exit codes are results, stdin bytes arrive
-// exactly, secrets' stdout comes back as bytes, the environment is extended with LC_ALL=C, and a child that
+// exactly, secrets' stdout comes back as bytes (read through a socket pair of its own, not Node's pipe), the environment is extended with LC_ALL=C, and a child that
 // is not found, times out (even ignoring SIGTERM), is aborted, or prints too much ends in one SpawnError.
 import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { KILL_AFTER_MS, ProcessRunner, SpawnError } from '../../../src/adapters/exec.js';
 
@@ -39,6 +40,22 @@ describe('ProcessRunner.run', () => {
     expect(r.stdoutBytes?.length).toBe(300000);
     const text = await sh("printf 'k\\303\\274\\n'", { binaryStdout: true });
     expect(text.stdoutBytes).toEqual(Buffer.from('kü\n'));
+  });
+
+  it('binaryStdout reads through its own socket pair: no temporary directory left, failures and early exits as without it', async () => {
+    const ours = () => readdirSync(process.env.RUNTIME_DIRECTORY?.split(':')[0] || tmpdir()).filter((n) => n.startsWith('cryptvm-out-'));
+    const before = ours();
+    await expect(runner.run('/nonexistent/clevis', [], { binaryStdout: true })).rejects.toMatchObject({ reason: 'not-found' });
+    await expect(sh('sleep 5', { binaryStdout: true, timeoutMs: 100 })).rejects.toMatchObject({ reason: 'timeout' });
+    expect((await sh('printf k; exit 4', { binaryStdout: true })).exitCode).toBe(4);
+    // A descendant that keeps stdout open does not hold the result back beyond the grace period.
+    const marker = `29.2${process.pid}`;
+    const started = Date.now();
+    const r = await sh(`sleep ${marker} & printf key`, { binaryStdout: true });
+    expect(Date.now() - started).toBeLessThan(KILL_AFTER_MS + 1_500);
+    expect(r.stdoutBytes).toEqual(Buffer.from('key'));
+    for (const pid of alive(marker)) process.kill(Number(pid));
+    expect(ours()).toEqual(before);
   });
 
   it('LC_ALL=C always, the daemon environment kept, extra variables added', async () => {
