@@ -1,9 +1,11 @@
-// (d) Shutdown parallelism: the daemon's GuestManager stops N=8 running guests over a fake virsh in which
+// (d) Shutdown parallelism: the daemon's shutdown steps (stop path, executors, GuestManager) stop N=8 running guests over a fake virsh in which
 // each guest powers off T=200 ms after its ACPI request (and says so through the lifecycle event stream, as
 // `virsh event` would). parallel_shutdown = 8 against parallel_shutdown = 1 in the same run: ≈ T vs N×T.
 import { performance } from 'node:perf_hooks';
 import type { DomainEvent, DomainState, EventsExit, EventsOptions } from '../src/adapters/virsh.js';
 import { GuestManager } from '../src/daemon/guests.js';
+import { makeExecutors } from '../src/daemon/executors.js';
+import { stopGuestLayers } from '../src/daemon/stop-path.js';
 import { createLogger } from '../src/log/logger.js';
 import { config, guest } from '../test/helpers/config.js';
 import { round, type Row } from './stats.js';
@@ -61,12 +63,15 @@ async function stopAll(parallel: number): Promise<number> {
     xmlDir: '/nonexistent',
     saveDirEncrypted: async () => false,
   });
+  const never = (): Promise<never> => Promise.reject(new Error('bench: unexpected volume or READY step'));
+  const { run } = makeExecutors({ volumes: { ensureOpen: never, ensureMounted: never, unmount: never, close: never }, guests: gm, ready: never, log: createLogger({ level: 'silent' }) });
   gm.setGuests(cfg.guests);
   await gm.refresh();
   const ac = new AbortController();
   const watching = gm.watch(ac.signal);
   const t0 = performance.now();
-  await gm.stop([]);
+  const stops = await stopGuestLayers({ config: () => cfg, guests: gm, run }, []);
+  if (stops.failures.length > 0) throw new Error(`bench: ${stops.failures.length} guest(s) did not stop`);
   const ms = performance.now() - t0;
   ac.abort();
   await watching;

@@ -6,21 +6,26 @@ import type { Notifier } from '../adapters/notify.js';
 import { monotonicUsec } from '../adapters/notify.js';
 import type { SystemdUnits } from '../adapters/systemd.js';
 import { CryptvmError, errorMessage } from '../errors.js';
-import { planCloses } from '../planner/shutdown.js';
 import { statusLine } from '../planner/status.js';
 import { unlockConcurrency, type Machine } from '../planner/unlock.js';
 import { describePlan } from '../planner/plan.js';
+import { readyStep, volumeSteps } from '../planner/boot-steps.js';
+import { CLOSE_TIMEOUT_MS, volumeCloseSteps } from '../planner/shutdown.js';
+import type { ReadyStep, Step } from '../planner/steps.js';
 import { BootReadiness } from './readiness.js';
 import { withAutostartGuests } from './autostart.js';
 import type { ChangeEvent, DaemonControl, DaemonPhase, DaemonStatus, Plan, UnlockTicket } from '../api/types.js';
 import type { GuestManager } from './guests.js';
 import type { VolumeManager } from './volumes.js';
-import { guestStatus, observed as observedGuest } from './guest-state.js';
+import { guestStatus } from './guest-state.js';
 import { toStatus } from './volume-state.js';
 import { LibvirtLink } from './libvirt-link.js';
 import { decideStop, libvirtActive } from './stop-intent.js';
 import { EXTEND_GRANT_USEC, extendWhile } from './keepalive.js';
 import { until } from './until.js';
+import { makeExecutors } from './executors.js';
+import { runLayers, stepFields } from './steps.js';
+import { closeVolumes, failuresError, logFailures, nextLayer, stopGuestLayers, type StopPath } from './stop-path.js';
 
 export interface DaemonDeps {
   log: Logger;
@@ -46,7 +51,6 @@ export interface DaemonDeps {
   autostartGuests?(config: Config): GuestConfig[];
 }
 
-const CLOSE_TIMEOUT_MS = 60_000;
 /** How long `unlock` waits for the daemon's password request to appear. */
 const ASK_WAIT_MS = 10_000;
 
@@ -61,6 +65,8 @@ export class Daemon implements DaemonControl {
   private earlyWant: string[] | undefined;
   private readonly readiness: BootReadiness;
   private readonly libvirt: LibvirtLink;
+  /** Runs a step through the executor map. */
+  private readonly run: (step: Step) => Promise<void>;
 
   constructor(
     private config: Config,
@@ -79,6 +85,8 @@ export class Daemon implements DaemonControl {
       log: deps.log,
       changed: () => this.changed(),
     });
+    this.run = makeExecutors({ volumes: deps.volumes, guests: deps.guests, ready: (s) => this.sayReady(s), log: deps.log }).run;
+    deps.guests.startThrough((s) => this.run(s));
     deps.volumes.setVolumes(this.config.volumes);
     deps.guests.setGuests(this.config.guests);
     this.libvirt = new LibvirtLink({
@@ -110,17 +118,31 @@ export class Daemon implements DaemonControl {
     // Guest→volume links from disk are a convenience: nothing in them may hold back the volumes or READY=1.
     await this.deps.guests.linkFromDisk().catch((e: unknown) => this.deps.log.error({ err: e }, `reading the guests' libvirt XML: ${errorMessage(e)}`));
     this.changed();
-    const tasks = this.config.volumes.map((v) => this.deps.volumes.ensureOpen(v.name));
-    await this.readiness.untilReady(tasks, {
+    await this.readiness.untilReady(this.openVolumes(), {
       onChange: (l) => this.onChange(l),
       extend: () => this.deps.notifier.notify({ EXTEND_TIMEOUT_USEC: EXTEND_GRANT_USEC }),
       signal: this.stopping.signal,
     });
     this.phase = 'ready';
-    await this.deps.notifier.notify({ READY: '1', STATUS: this.statusText() });
-    this.deps.log.info({ status: this.statusText(), ready: this.config.daemon.ready }, 'ready');
+    await this.run(readyStep(this.config, this.deps.unitName));
     this.changed();
     await this.afterReady();
+  }
+
+  /** The boot's open steps, each volume's mount step right after its own open (not after every open). */
+  private openVolumes(): Promise<void>[] {
+    const steps = volumeSteps(this.config, this.buildStatus().volumes);
+    return steps.flatMap((open) => {
+      if (open.kind !== 'open') return [];
+      const mount = steps.find((m) => m.kind === 'mount' && m.volume === open.volume);
+      return [this.run(open).then(() => mount && this.run(mount).catch((e: unknown) => this.deps.log.error({ volume: open.volume, err: e, ...stepFields('step-failed', mount) }, errorMessage(e))))];
+    });
+  }
+
+  /** The `ready` executor: READY=1, so libvirtd may start. */
+  private async sayReady(_step: ReadyStep): Promise<void> {
+    await this.deps.notifier.notify({ READY: '1', STATUS: this.statusText() });
+    this.deps.log.info({ status: this.statusText(), ready: this.config.daemon.ready }, 'ready');
   }
 
   /** After READY=1 libvirt may be used. On a restart with cryptvm-guests active, adopt the running guests. */
@@ -220,7 +242,7 @@ export class Daemon implements DaemonControl {
   }
 
   async plan(): Promise<Plan> {
-    return describePlan(this.config, this.status());
+    return describePlan(this.config, this.status(), this.deps.unitName);
   }
 
   async unlock(names: string[]): Promise<UnlockTicket[]> {
@@ -254,8 +276,17 @@ export class Daemon implements DaemonControl {
       const names = users.map((g) => g.cfg.name).join(', ');
       throw new CryptvmError('Busy', `volume ${volume} is used by running guest(s) ${names}; stop them first or pass --stop-guests`, { volume });
     }
-    if (users.length > 0) await this.deps.guests.stop(users.map((g) => g.cfg.name));
-    await this.deps.volumes.close(volume, CLOSE_TIMEOUT_MS);
+    // The lock's steps: its guests' shutdown layers, then the volume's unmount and close.
+    let layer = 1;
+    if (users.length > 0) {
+      const stops = await stopGuestLayers(this.stopPath, users.map((g) => g.cfg.name));
+      if (stops.failures.length > 0) throw failuresError(stops.failures);
+      layer = nextLayer(stops.steps);
+    }
+    // Whatever the volume's phase: a pending open is cancelled and what it made is closed.
+    const r = this.deps.volumes.mustGet(volume);
+    const failures = await runLayers(volumeCloseSteps(volume, r.cfg.mount?.where, layer, CLOSE_TIMEOUT_MS), this.run, 1);
+    if (failures.length > 0) throw failuresError(failures);
     // `lock` then `unlock` puts things back: the guests it stopped wait for the volume again.
     const back = users.filter((g) => g.cfg.autostart).map((g) => g.cfg.name);
     if (back.length > 0) this.deps.guests.want(back);
@@ -278,7 +309,9 @@ export class Daemon implements DaemonControl {
     if (!(await this.goLive())) {
       throw new CryptvmError('Libvirt', `cannot stop guests: ${this.libvirt.waitingReason ?? 'libvirt does not answer'}; check systemctl status libvirtd`);
     }
-    const done = this.deps.guests.stop(names);
+    const done = stopGuestLayers(this.stopPath, names).then((r) => {
+      if (r.failures.length > 0) throw failuresError(r.failures);
+    });
     if (wait) return done;
     done.catch((e: unknown) => this.deps.log.error({ err: e }, errorMessage(e)));
   }
@@ -334,19 +367,23 @@ export class Daemon implements DaemonControl {
     }
     this.deps.log.info({ why }, `stopping guests, then closing volumes (${why})`);
     const libvirtUp = await libvirtActive(this.deps.units, this.deps.log);
+    let layer = 1;
     if (libvirtUp) {
       await this.goLive().catch((e: unknown) => this.deps.log.error({ err: e }, errorMessage(e)));
-      await this.deps.guests.stop([]).catch((e: unknown) => this.deps.log.error({ err: e }, errorMessage(e)));
+      const stops = await stopGuestLayers(this.stopPath, []);
+      logFailures(this.deps.log, stops.failures);
+      layer = nextLayer(stops.steps);
     }
     this.stopping.abort();
-    const guests = [...this.deps.guests.records.values()].map(observedGuest);
-    const vols = [...this.deps.volumes.records.values()].map((r) => ({ name: r.cfg.name, phase: r.phase, mounted: r.mounted }));
-    const plan = planCloses(vols, libvirtUp ? guests : []);
-    for (const [volume, users] of plan.held) {
+    // Planned now, from the guests still running: a guest that did not go down keeps its volume open.
+    const closes = await closeVolumes(this.stopPath, layer, libvirtUp);
+    for (const [volume, users] of closes.held) {
       this.deps.log.error({ volume, guests: users }, `not closing volume ${volume}: guest(s) ${users.join(', ')} still run on it`);
     }
-    await Promise.all(
-      plan.close.map((v) => this.deps.volumes.close(v, CLOSE_TIMEOUT_MS).catch((e: unknown) => this.deps.log.error({ volume: v, err: e }, errorMessage(e)))),
-    );
+    logFailures(this.deps.log, closes.failures);
+  }
+
+  private get stopPath(): StopPath {
+    return { config: () => this.config, volumes: this.deps.volumes, guests: this.deps.guests, log: this.deps.log, run: (s) => this.run(s) };
   }
 }

@@ -13,9 +13,9 @@ import { unlockWithChain } from '../keys/chain.js';
 import { tryWithHint, type KeyslotHints } from '../keys/hints.js';
 import { Semaphore } from './semaphore.js';
 import { adoptable, explainInUse } from './adoption.js';
-import { monotonicNow } from '../clock.js';
 import { newRecord, type VolumeRecord } from './volume-state.js';
 import { checkLuksUuid, LuksIdentities } from './luks-identity.js';
+import { closeNow, unmountNow, type CloseOps } from './volume-close.js';
 
 export interface VolumeDeps {
   cryptsetup: Pick<Cryptsetup, 'isLuks' | 'luksUuid' | 'metadata' | 'unlockCost' | 'open' | 'openDetailed' | 'close'>;
@@ -227,16 +227,34 @@ export class VolumeManager {
   }
 
   /**
-   * Unmount and close, retrying while busy up to `timeoutMs`. Throws Busy naming the holders. A pending open
-   * is cancelled; the close runs after it in the volume's queue, so every caller gets the real outcome.
+   * The `unmount` step: unmount, retrying while busy up to `timeoutMs`; throws Busy naming the holders. A
+   * pending open is cancelled; the unmount runs after it in the volume's queue.
+   */
+  unmount(name: string, timeoutMs: number): Promise<void> {
+    return this.closing(name, (r) => unmountNow(this.closeOps, r, timeoutMs));
+  }
+
+  /**
+   * The `close` step: unmount when still mounted, close, retrying while busy up to `timeoutMs`. Throws Busy
+   * naming the holders. A pending open is cancelled; the close runs after it in the volume's queue, so
+   * every caller gets the real outcome.
    */
   close(name: string, timeoutMs: number): Promise<void> {
+    return this.closing(name, (r) => closeNow(this.closeOps, r, timeoutMs));
+  }
+
+  private get closeOps(): CloseOps {
+    return { deps: this.deps, set: (r, patch) => this.set(r, patch), forget: (r) => this.forget(r) };
+  }
+
+  private closing(name: string, fn: (r: VolumeRecord) => Promise<void>): Promise<void> {
     const r = this.mustGet(name);
     r.abort.abort();
     return this.enqueue(r, async () => {
-      if (r.phase !== 'open') return;
+      // 'closing': its unmount step went first.
+      if (r.phase !== 'open' && r.phase !== 'closing') return;
       try {
-        await this.closeNow(r, name, timeoutMs);
+        await fn(r);
       } catch (e) {
         // Unmount or close failed: the phase follows the kernel (open with the error, or locked), never `closing`.
         if ((r.phase as string) === 'closing') await this.reconcile(r, errorMessage(e));
@@ -245,40 +263,12 @@ export class VolumeManager {
     });
   }
 
-  private async closeNow(r: VolumeRecord, name: string, timeoutMs: number): Promise<void> {
-    const log = this.deps.log.child({ volume: name });
-    this.set(r, { phase: 'closing' });
-    const now = this.deps.now ?? monotonicNow;
-    const deadline = now() + timeoutMs;
-    for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
-      const outcome = await this.tryClose(r, log);
-      if (outcome === 'done') {
-        if (r.removed) this.forget(r);
-        return;
-      }
-      const where = r.cfg.mount?.where;
-      const holders = await (outcome === 'filesystem busy' && where ? this.deps.mounts.usersOf(where) : this.deps.dm.holders(name)).catch(() => [] as string[]);
-      if (now() + delay > deadline) {
-        this.set(r, { phase: 'open', error: `busy: held by ${holders.join(', ') || 'an unknown process'}` });
-        throw new CryptvmError('Busy', `volume ${name}: still in use after ${Math.round(timeoutMs / 1000)}s (${outcome}), held by ${holders.join(', ') || 'an unknown process'}; stop what uses it, then run cryptvm lock ${name}`, { volume: name });
-      }
-      log.warn({ holders, what: outcome }, `volume busy, retrying in ${delay} ms`);
-      await this.deps.sleep(delay);
-    }
-  }
-
-  private async tryClose(r: VolumeRecord, log: Logger): Promise<'done' | 'filesystem busy' | 'mapping busy'> {
-    const m = r.cfg.mount;
-    if (m && this.deps.mounts.isMounted(m.where)) {
-      if ((await this.deps.mounts.unmount(m.where)) === 'busy') return 'filesystem busy';
-      log.info({ where: m.where }, 'filesystem unmounted');
-    }
-    r.mounted = false;
-    const res = await this.deps.cryptsetup.close(r.cfg.name);
-    if (res === 'busy') return 'mapping busy';
-    log.info(res === 'closed' ? 'volume closed' : 'volume was already closed');
-    this.set(r, { phase: 'locked', keySource: undefined, error: undefined });
-    return 'done';
+  /** The `mount` step: its open mounted it already, unless the open failed; mounts an open volume that is not. */
+  ensureMounted(name: string): Promise<void> {
+    const r = this.mustGet(name);
+    return this.enqueue(r, async () => {
+      if (r.phase === 'open') await this.mountIfNeeded(r, this.deps.log.child({ volume: name }));
+    });
   }
 
   /** Stop waiting for devices and passphrases (daemon stopping). */

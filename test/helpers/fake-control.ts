@@ -1,7 +1,7 @@
 // A stateful fake DaemonControl: volumes and guests live in memory and change the way the daemon would
 // change them. It throws on uses the real API must never make (unknown names reach it only if the D-Bus
 // layer forgot to validate), and `failNext` injects an error into the next call of a method.
-import type { ChangeEvent, DaemonControl, DaemonStatus, GuestStatus, Plan, UnlockTicket, VolumePhase, VolumeStatus } from '../../src/api/types.js';
+import type { ChangeEvent, DaemonControl, DaemonStatus, GuestStatus, Plan, Step, UnlockTicket, VolumePhase, VolumeStatus } from '../../src/api/types.js';
 import { CryptvmError } from '../../src/errors.js';
 
 export interface FakeVolume {
@@ -95,9 +95,16 @@ export class FakeControl implements DaemonControl {
   async plan(): Promise<Plan> {
     this.enter('plan');
     const vols = [...this.volumes.values()];
+    const guests = [...this.guests.values()];
     return {
-      boot: [...vols.map((v) => ({ action: 'open', target: v.name, detail: v.device })), ...[...this.guests.values()].map((g) => ({ action: 'start', target: g.name, detail: '' }))],
-      shutdown: [...[...this.guests.values()].map((g) => ({ action: 'shutdown', target: g.name, detail: '' })), ...vols.map((v) => ({ action: 'close', target: v.name, detail: '' }))],
+      boot: [
+        ...vols.map((v): Step => ({ kind: 'open', layer: 1, volume: v.name, device: v.device, keys: [`keyfile:/etc/cryptvm/keys/${v.name}`], passphraseGroup: undefined, open: v.state === 'open' })),
+        ...guests.map((g): Step => ({ kind: 'start', layer: 4, guest: g.name, volumes: g.volumes, after: [], delayMs: 0, fromLibvirtAutostart: false })),
+      ],
+      shutdown: [
+        ...guests.map((g): Step => ({ kind: 'shutdown', layer: 1, guest: g.name, timeoutMs: 180_000, onTimeout: 'destroy', fallback: { kind: 'destroy', layer: 1, guest: g.name, when: 'shutdown-timed-out' } })),
+        ...vols.map((v): Step => ({ kind: 'close', layer: 2, volume: v.name, mapping: `/dev/mapper/${v.name}`, timeoutMs: 60_000 })),
+      ],
       conflicts: this.conflicts,
     };
   }

@@ -71,7 +71,7 @@ describe.skipIf(!isRoot)('org.cryptvm.Manager1 on a private system bus (shipped 
   it('serves status, plan and every state-changing method to root', async () => {
     const s = await client.getStatus();
     expect(s.volumes.map((v) => `${v.name}=${v.state}`)).toEqual(['cr_imap=locked', 'cr_data=open']);
-    expect((await client.plan()).boot[0]).toEqual({ action: 'open', target: 'cr_imap', detail: '/dev/vg/cr_imap' });
+    expect((await client.plan()).boot[0]).toEqual({ kind: 'open', layer: 1, volume: 'cr_imap', device: '/dev/vg/cr_imap', keys: ['keyfile:/etc/cryptvm/keys/cr_imap'], open: false });
     const tickets = await client.unlock(['cr_imap']);
     expect(tickets).toEqual([{ volume: 'cr_imap', askId: expect.stringMatching(/^cryptvm-test:cr_imap:/) }]);
     expect(control.volumes.get('cr_imap')?.state).toBe('waiting-passphrase');
