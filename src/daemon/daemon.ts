@@ -10,22 +10,22 @@ import { statusLine } from '../planner/status.js';
 import { unlockConcurrency, type Machine } from '../planner/unlock.js';
 import { describePlan } from '../planner/plan.js';
 import { readyStep, volumeSteps } from '../planner/boot-steps.js';
-import { CLOSE_TIMEOUT_MS, volumeCloseSteps } from '../planner/shutdown.js';
 import type { ReadyStep, Step } from '../planner/steps.js';
 import { BootReadiness } from './readiness.js';
 import { withAutostartGuests } from './autostart.js';
 import type { ChangeEvent, DaemonControl, DaemonPhase, DaemonStatus, Plan, UnlockTicket } from '../api/types.js';
 import type { GuestManager } from './guests.js';
 import type { VolumeManager } from './volumes.js';
-import { guestStatus } from './guest-state.js';
-import { toStatus } from './volume-state.js';
+import { daemonStatus } from './daemon-status.js';
+import { unlockVolumes } from './unlock.js';
 import { LibvirtLink } from './libvirt-link.js';
-import { decideStop, libvirtActive } from './stop-intent.js';
-import { EXTEND_GRANT_USEC, extendWhile } from './keepalive.js';
+import { EXTEND_GRANT_USEC } from './keepalive.js';
 import { until } from './until.js';
 import { makeExecutors } from './executors.js';
-import { runLayers, stepFields } from './steps.js';
-import { closeVolumes, failuresError, logFailures, nextLayer, stopGuestLayers, type StopPath } from './stop-path.js';
+import { openVolumes } from './boot-open.js';
+import { failuresError, stopGuestLayers, type StopPath } from './stop-path.js';
+import { lockSteps } from './lock.js';
+import { stopDaemon } from './stop-now.js';
 
 export interface DaemonDeps {
   log: Logger;
@@ -50,9 +50,6 @@ export interface DaemonDeps {
   /** Guests gated through libvirt's autostart flag (no [[guest]] table), read from disk: no libvirt call. */
   autostartGuests?(config: Config): GuestConfig[];
 }
-
-/** How long `unlock` waits for the daemon's password request to appear. */
-const ASK_WAIT_MS = 10_000;
 
 export class Daemon implements DaemonControl {
   private phase: DaemonPhase = 'starting';
@@ -118,7 +115,7 @@ export class Daemon implements DaemonControl {
     // Guest→volume links from disk are a convenience: nothing in them may hold back the volumes or READY=1.
     await this.deps.guests.linkFromDisk().catch((e: unknown) => this.deps.log.error({ err: e }, `reading the guests' libvirt XML: ${errorMessage(e)}`));
     this.changed();
-    await this.readiness.untilReady(this.openVolumes(), {
+    await this.readiness.untilReady(openVolumes(volumeSteps(this.config, this.buildStatus().volumes), this.run, this.deps.log), {
       onChange: (l) => this.onChange(l),
       extend: () => this.deps.notifier.notify({ EXTEND_TIMEOUT_USEC: EXTEND_GRANT_USEC }),
       signal: this.stopping.signal,
@@ -127,16 +124,6 @@ export class Daemon implements DaemonControl {
     await this.run(readyStep(this.config, this.deps.unitName));
     this.changed();
     await this.afterReady();
-  }
-
-  /** The boot's open steps, each volume's mount step right after its own open (not after every open). */
-  private openVolumes(): Promise<void>[] {
-    const steps = volumeSteps(this.config, this.buildStatus().volumes);
-    return steps.flatMap((open) => {
-      if (open.kind !== 'open') return [];
-      const mount = steps.find((m) => m.kind === 'mount' && m.volume === open.volume);
-      return [this.run(open).then(() => mount && this.run(mount).catch((e: unknown) => this.deps.log.error({ volume: open.volume, err: e, ...stepFields('step-failed', mount) }, errorMessage(e))))];
-    });
   }
 
   /** The `ready` executor: READY=1, so libvirtd may start. */
@@ -148,7 +135,7 @@ export class Daemon implements DaemonControl {
   /** After READY=1 libvirt may be used. On a restart with cryptvm-guests active, adopt the running guests. */
   private async afterReady(): Promise<void> {
     const active = await this.deps.units?.activeState(this.deps.guestsUnit).catch((e: unknown) => {
-      this.deps.log.warn({ err: errorMessage(e) }, `cannot ask systemd whether ${this.deps.guestsUnit} is active (running guests are adopted once libvirt is asked): ${errorMessage(e)}`);
+      this.deps.log.warn({ err: e }, `cannot ask systemd whether ${this.deps.guestsUnit} is active (running guests are adopted once libvirt is asked): ${errorMessage(e)}`);
       return 'unknown';
     });
     if (active === 'active' || this.earlyWant) await this.goLive();
@@ -209,29 +196,8 @@ export class Daemon implements DaemonControl {
   }
 
   private buildStatus(): Omit<DaemonStatus, 'status'> {
-    const vols = [...this.deps.volumes.records.values()];
-    const guests = [...this.deps.guests.records.values()];
-    const open = new Set(vols.filter((v) => v.phase === 'open').map((v) => v.cfg.name));
-    return {
-      phase: this.phase,
-      configPath: this.config.path,
-      volumes: vols.map((r) => {
-        const askId = this.deps.askIdFor(r.cfg.name);
-        const s = toStatus(r, {
-          guests: this.deps.guests.usersOf(r.cfg.name),
-          holders: r.phase === 'open' ? this.deps.holders(r.cfg.name) : [],
-          askId,
-        });
-        if (askId && (r.phase === 'unlocking' || r.phase === 'locked')) s.state = 'waiting-passphrase';
-        return s;
-      }),
-      guests: guests.map((g) => {
-        const s = guestStatus(g, g.volumes.filter((v) => !open.has(v)));
-        const waiting = this.libvirt.waitingReason;
-        return waiting && !s.error ? { ...s, error: waiting } : s;
-      }),
-      consoleWait: this.readiness.consoleWait(),
-    };
+    const now = { phase: this.phase, configPath: this.config.path, libvirtWaiting: this.libvirt.waitingReason, consoleWait: this.readiness.consoleWait() };
+    return daemonStatus(this.deps, now);
   }
 
   // ---- DaemonControl ----
@@ -245,27 +211,9 @@ export class Daemon implements DaemonControl {
     return describePlan(this.config, this.status(), this.deps.unitName);
   }
 
-  async unlock(names: string[]): Promise<UnlockTicket[]> {
-    if (this.stopRequested.signal.aborted) throw new CryptvmError('Cancelled', 'cryptvmd is stopping; run cryptvm unlock again once cryptvm.service is back');
-    const targets = names.length > 0 ? names.map((n) => this.deps.volumes.mustGet(n)) : [...this.deps.volumes.records.values()].filter((r) => r.phase !== 'open');
-    for (const r of targets) {
-      if (r.phase === 'open') throw new CryptvmError('InvalidArgs', `volume ${r.cfg.name} is already open`, { volume: r.cfg.name });
-    }
-    const tasks = targets.map((r) => {
-      this.deps.rearm(r.cfg.name);
-      return this.deps.volumes.unlockAgain(r.cfg.name);
-    });
-    const tickets: UnlockTicket[] = [];
-    for (const [i, r] of targets.entries()) {
-      // Until a prompt appears or the attempt ends (opened, or not); woken by change events, no polling.
-      await Promise.race([this.until(() => Boolean(this.deps.askIdFor(r.cfg.name)) || r.phase === 'open', ASK_WAIT_MS), tasks[i]]);
-      if (this.stopRequested.signal.aborted) {
-        throw new CryptvmError('Cancelled', `cryptvmd is stopping: the passphrase request for ${r.cfg.name} was withdrawn; run cryptvm unlock ${r.cfg.name} again once cryptvm.service is back`, { volume: r.cfg.name });
-      }
-      const askId = this.deps.askIdFor(r.cfg.name);
-      if (askId) tickets.push({ volume: r.cfg.name, askId });
-    }
-    return tickets;
+  unlock(names: string[]): Promise<UnlockTicket[]> {
+    const until = (cond: () => boolean, ms: number) => this.until(cond, ms);
+    return unlockVolumes({ volumes: this.deps.volumes, askIdFor: (v) => this.deps.askIdFor(v), rearm: (v) => this.deps.rearm(v), until, stopRequested: this.stopRequested.signal }, names);
   }
 
   async lock(volume: string, stopGuests: boolean): Promise<void> {
@@ -276,17 +224,7 @@ export class Daemon implements DaemonControl {
       const names = users.map((g) => g.cfg.name).join(', ');
       throw new CryptvmError('Busy', `volume ${volume} is used by running guest(s) ${names}; stop them first or pass --stop-guests`, { volume });
     }
-    // The lock's steps: its guests' shutdown layers, then the volume's unmount and close.
-    let layer = 1;
-    if (users.length > 0) {
-      const stops = await stopGuestLayers(this.stopPath, users.map((g) => g.cfg.name));
-      if (stops.failures.length > 0) throw failuresError(stops.failures);
-      layer = nextLayer(stops.steps);
-    }
-    // Whatever the volume's phase: a pending open is cancelled and what it made is closed.
-    const r = this.deps.volumes.mustGet(volume);
-    const failures = await runLayers(volumeCloseSteps(volume, r.cfg.mount?.where, layer, CLOSE_TIMEOUT_MS), this.run, 1);
-    if (failures.length > 0) throw failuresError(failures);
+    await lockSteps(this.stopPath, volume, users.map((g) => g.cfg.name));
     // `lock` then `unlock` puts things back: the guests it stopped wait for the volume again.
     const back = users.filter((g) => g.cfg.autostart).map((g) => g.cfg.name);
     if (back.length > 0) this.deps.guests.want(back);
@@ -350,37 +288,8 @@ export class Daemon implements DaemonControl {
     // Before anything that may take time: withdraw every password question (an agent showing it on a terminal
     // must not keep it for a daemon that is going away) and answer `unlock` calls that wait for one.
     this.stopRequested.abort();
-    this.deps.volumes.abortAll();
-    await this.deps.notifier.notify({ STOPPING: '1', STATUS: 'stopping' });
-    // Guests ignoring ACPI, one timeout after another: systemd must not SIGKILL us between guests and closes.
-    await extendWhile(this.deps.notifier, this.deps.sleep, () => this.stopNow());
-  }
-
-  private async stopNow(): Promise<void> {
-    const units = this.deps.units;
-    const { intent, why } = await decideStop({ jobIntent: units && (() => units.stopIntent(this.deps.unitName)), systemState: this.deps.systemState, log: this.deps.log });
-    this.deps.volumes.abortAll();
-    if (intent !== 'stop') {
-      this.deps.log.info({ why }, `not a stop (${why}): leaving guests running and volumes open for the next daemon`);
-      this.stopping.abort();
-      return;
-    }
-    this.deps.log.info({ why }, `stopping guests, then closing volumes (${why})`);
-    const libvirtUp = await libvirtActive(this.deps.units, this.deps.log);
-    let layer = 1;
-    if (libvirtUp) {
-      await this.goLive().catch((e: unknown) => this.deps.log.error({ err: e }, errorMessage(e)));
-      const stops = await stopGuestLayers(this.stopPath, []);
-      logFailures(this.deps.log, stops.failures);
-      layer = nextLayer(stops.steps);
-    }
-    this.stopping.abort();
-    // Planned now, from the guests still running: a guest that did not go down keeps its volume open.
-    const closes = await closeVolumes(this.stopPath, layer, libvirtUp);
-    for (const [volume, users] of closes.held) {
-      this.deps.log.error({ volume, guests: users }, `not closing volume ${volume}: guest(s) ${users.join(', ')} still run on it`);
-    }
-    logFailures(this.deps.log, closes.failures);
+    const { units, unitName, systemState, notifier, sleep } = this.deps;
+    await stopDaemon({ ...this.stopPath, units, unitName, systemState, notifier, sleep, goLive: () => this.goLive(), stopping: this.stopping });
   }
 
   private get stopPath(): StopPath {

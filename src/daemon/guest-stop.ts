@@ -77,7 +77,7 @@ async function waitOff(c: StopContext, g: GuestRecord, timeoutMs: number): Promi
     if (g.run === 'shut-off') return true;
     if (deps.now() - asked >= ACPI_RESEND_MS) {
       asked = deps.now();
-      await deps.virsh.shutdown(g.cfg.name, 'acpi').catch((e: unknown) => deps.log.debug({ guest: g.cfg.name, err: errorMessage(e) }, 'repeated ACPI shutdown request failed'));
+      await deps.virsh.shutdown(g.cfg.name, 'acpi').catch((e: unknown) => deps.log.debug({ guest: g.cfg.name, err: e }, 'repeated ACPI shutdown request failed'));
     }
     await new Promise<void>((resolve) => {
       const wake = () => {

@@ -97,7 +97,7 @@ export class GuestManager {
       } catch (e) {
         g.volumes = guestVolumes(g.cfg, [], vols);
         g.error = `cannot read its libvirt XML ${path} (${errorMessage(e)}); its volumes are learnt from libvirt once it runs; check the file (virsh dumpxml ${g.cfg.name})`;
-        this.deps.log.error({ guest: g.cfg.name, path, err: errorMessage(e) }, `guest ${g.cfg.name}: ${g.error}`);
+        this.deps.log.error({ guest: g.cfg.name, path, err: e }, `guest ${g.cfg.name}: ${g.error}`);
       }
     }
   }
