@@ -43,7 +43,7 @@ export async function unmountNow(c: CloseOps, r: VolumeRecord, timeoutMs: number
 
 export async function closeNow(c: CloseOps, r: VolumeRecord, timeoutMs: number): Promise<void> {
   const log = c.deps.log.child({ volume: r.cfg.name });
-  c.set(r, { phase: 'closing' });
+  if (r.phase !== 'closing') c.set(r, { phase: 'closing' }); // not again after its unmount step
   await retryWhileBusy(c, r, timeoutMs, async () => {
     // Normally its unmount step did this already.
     if ((await unmountOnce(c, r, log)) === 'filesystem busy') return 'filesystem busy';

@@ -263,11 +263,15 @@ export class VolumeManager {
     });
   }
 
-  /** The `mount` step: its open mounted it already, unless the open failed; mounts an open volume that is not. */
+  /**
+   * The `mount` step. Its open mounts the filesystem within the same queued task (a volume counts as open only
+   * once mounted), so this mounts only an open volume that is not; never one whose open was cancelled (a stop).
+   */
   ensureMounted(name: string): Promise<void> {
     const r = this.mustGet(name);
+    const { signal } = r.abort;
     return this.enqueue(r, async () => {
-      if (r.phase === 'open') await this.mountIfNeeded(r, this.deps.log.child({ volume: name }));
+      if (r.phase === 'open' && !signal.aborted) await this.mountIfNeeded(r, this.deps.log.child({ volume: name }));
     });
   }
 
