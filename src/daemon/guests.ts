@@ -1,5 +1,6 @@
-// Gated guests: learn their volumes, start them when their volumes are open (in `after=` order, with delays),
-// stop them gracefully in parallel with a timeout and the guest's on_timeout policy. Talks to libvirt only
+// Gated guests: learn their volumes, start them when their volumes are open (in `after=` order, with delays:
+// the converge loop runs planGuestStarts' start steps), and the executors of the guest steps (start,
+// shutdown, save, destroy; the stop path in src/daemon/stop-path.ts runs them in layers). Talks to libvirt only
 // after READY=1 (libvirtd is ordered after cryptvm.service: an earlier call would wait for us, a deadlock);
 // before that, guest→volume links come from the persistent domain XML on disk.
 import { readFile } from 'node:fs/promises';
@@ -35,8 +36,6 @@ export interface GuestDeps {
   /** How a guest this manager stopped went down (metrics, notify). */
   stopped?(guest: string, outcome: 'graceful' | 'saved' | 'destroyed'): void;
 }
-
-export { runOf };
 
 export class GuestManager {
   readonly records = new Map<string, GuestRecord>();
