@@ -11,6 +11,12 @@ function together(step: Step, all: readonly Step[]): string {
   return others.length ? `, in parallel with ${others.join(', ')}` : '';
 }
 
+/** The shutdown timeout of the guest whose fallback this is. */
+function timeoutOf(guest: string, all: readonly Step[]): string {
+  const s = all.find((x) => x.kind === 'shutdown' && x.guest === guest);
+  return s?.kind === 'shutdown' ? formatDuration(s.timeoutMs) : 'its timeout';
+}
+
 const DESCRIBE: Describe = {
   open: (s) => `${s.device} with ${s.keys.join(', then ')}${s.passphraseGroup ? `, passphrase group ${s.passphraseGroup}` : ''}${s.open ? ' (open now)' : ''}`,
   mount: (s) => `${s.mapping} on ${s.where}`,
@@ -26,8 +32,8 @@ const DESCRIBE: Describe = {
     return `when ${s.volumes.length ? s.volumes.join(', ') : 'no volumes'} open${after}${by}`;
   },
   shutdown: (s, all) => `ACPI shutdown, ${formatDuration(s.timeoutMs)} then ${s.onTimeout}${together(s, all)}`,
-  save: () => "if still running then: virsh managedsave (only onto an encrypted save directory)",
-  destroy: (s) => (s.when === 'shutdown-timed-out' ? 'if still running then: virsh destroy' : 'if the managed save is refused or fails: virsh destroy'),
+  save: (s, all) => `if still running after ${timeoutOf(s.guest, all)}: virsh managedsave (only onto an encrypted save directory)`,
+  destroy: (s, all) => (s.when === 'shutdown-timed-out' ? `if still running after ${timeoutOf(s.guest, all)}: virsh destroy` : 'if the managed save is refused or fails: virsh destroy'),
   unmount: (s) => s.where,
   close: (s, all) => {
     const unmounted = all.some((u) => u.kind === 'unmount' && u.volume === s.volume);

@@ -62,7 +62,7 @@ describe.skipIf(!isRoot)('cryptvm CLI (bundled) against cryptvmd API', () => {
     expect(r.code).toBe(0);
     // Both opens run in the first layer; the fake's guests start in the fourth (after READY=1 in the third).
     expect(r.stdout).toMatch(/Boot:\n {2}1\. open cr_imap — \/dev\/vg\/cr_imap with keyfile:\/etc\/cryptvm\/keys\/cr_imap\n {2}1\. open cr_data/);
-    expect(r.stdout).toMatch(/Shutdown:\n {2}1\. shutdown imap — ACPI shutdown, 3min then destroy, in parallel with db\n {2}1\. destroy imap — if still running then: virsh destroy\n/);
+    expect(r.stdout).toMatch(/Shutdown:\n {2}1\. shutdown imap — ACPI shutdown, 3min then destroy, in parallel with db\n {2}1\. destroy imap — if still running after 3min: virsh destroy\n/);
     expect(r.stdout).toMatch(/Conflicts:\n {2}! guest db has libvirt autostart enabled/);
   });
 

@@ -24,9 +24,9 @@ describe('renderPlan', () => {
     expect(text).toContain([
       'Shutdown:',
       '  1. shutdown a — ACPI shutdown, 1min then destroy, in parallel with b',
-      '  1. destroy a — if still running then: virsh destroy',
+      '  1. destroy a — if still running after 1min: virsh destroy',
       '  1. shutdown b — ACPI shutdown, 1min then destroy, in parallel with a',
-      '  1. destroy b — if still running then: virsh destroy',
+      '  1. destroy b — if still running after 1min: virsh destroy',
       '  2. close cr_a — /dev/mapper/cr_a, retried while busy',
     ].join('\n'));
   });

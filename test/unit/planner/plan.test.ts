@@ -38,7 +38,7 @@ describe('describePlan', () => {
     const text = renderPlan(p);
     expect(line(text, 'shutdown imap')).toBe('1. shutdown imap — ACPI shutdown, 3min then destroy, in parallel with office');
     expect(line(text, 'shutdown office')).toBe('1. shutdown office — ACPI shutdown, 3min then managedsave, in parallel with imap');
-    expect(line(text, 'save office')).toBe('1. save office — if still running then: virsh managedsave (only onto an encrypted save directory)');
+    expect(line(text, 'save office')).toBe('1. save office — if still running after 3min: virsh managedsave (only onto an encrypted save directory)');
     expect(line(text, 'shutdown dns')).toBe('2. shutdown dns — ACPI shutdown, 3min then destroy');
     expect(line(text, 'unmount cr_img')).toBe('3. unmount cr_img — /srv/img');
     expect(line(text, 'close cr_img')).toBe('3. close cr_img — /dev/mapper/cr_img, retried while busy, after its unmount, in parallel with cr_a');
