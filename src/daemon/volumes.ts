@@ -1,6 +1,7 @@
-// Volumes: find the device, check it, adopt or open the mapping, mount; and the reverse at stop.
+// Volumes: find the device, check it, adopt or open the mapping (volume-prepare.ts), mount; and the reverse
+// at stop (volume-close.ts). The open, mount, unmount and close steps' executors.
 // The only code that sequences cryptsetup/dm/mount calls for a volume. Errors end up in the volume's record
-// (and are logged here, once); nothing is thrown to the caller except from close().
+// (and are logged here, once); nothing is thrown to the caller except from unmount(), close() and ensureMounted().
 import type { Logger } from '../log/logger.js';
 import type { VolumeConfig } from '../config/types.js';
 import { CryptvmError, errorMessage } from '../errors.js';
@@ -12,9 +13,10 @@ import type { KeySource } from '../keys/types.js';
 import { unlockWithChain } from '../keys/chain.js';
 import { tryWithHint, type KeyslotHints } from '../keys/hints.js';
 import { Semaphore } from './semaphore.js';
-import { adoptable, explainInUse } from './adoption.js';
+import { explainInUse } from './adoption.js';
 import { newRecord, type VolumeRecord } from './volume-state.js';
-import { checkLuksUuid, LuksIdentities } from './luks-identity.js';
+import { LuksIdentities } from './luks-identity.js';
+import { prepareVolume, type PrepareOps } from './volume-prepare.js';
 import { closeNow, unmountNow, type CloseOps } from './volume-close.js';
 
 export interface VolumeDeps {
@@ -120,7 +122,7 @@ export class VolumeManager {
   private async run(r: VolumeRecord, forcePrompt: boolean, signal: AbortSignal, alone = false): Promise<void> {
     const log = this.deps.log.child({ volume: r.cfg.name });
     try {
-      if (!(await this.prepare(r, signal))) return;
+      if (!(await prepareVolume(this.prepareOps, r, signal))) return;
       this.set(r, { phase: 'unlocking', error: undefined });
       const { cryptsetup } = this.deps;
       const device = r.device as string;
@@ -171,50 +173,6 @@ export class VolumeManager {
     }
   }
 
-  /** Device present, LUKS, right UUID; adopts an existing mapping. False when done (adopted) or failed. */
-  private async prepare(r: VolumeRecord, signal: AbortSignal): Promise<boolean> {
-    const { cfg } = r;
-    const log = this.deps.log.child({ volume: cfg.name });
-    if (!r.device) {
-      this.set(r, { phase: 'waiting-device' });
-      r.device = await this.deps.devices.waitFor(cfg.device, cfg.deviceTimeoutMs, signal, cfg.name);
-    }
-    const device = r.device;
-    let existing = await this.deps.dm.findMapping(cfg.name);
-    if (existing && !(await adoptable(this.deps, r, existing, device))) existing = null;
-    if (existing) {
-      const uuid = await this.deps.cryptsetup.luksUuid(device, cfg.header);
-      // The dm UUID (CRYPT-LUKS2-<uuid>-<name>) proves the mapping is this device opened under this name.
-      if (!this.deps.dm.isMappingOf(existing.uuid, uuid, cfg.name)) {
-        throw new CryptvmError(
-          'MappingConflict',
-          `volume ${cfg.name}: /dev/mapper/${cfg.name} already exists but is not ${cfg.device} (dm uuid ${existing.uuid || 'none'}); close it (cryptsetup close ${cfg.name}) or rename the volume`,
-          { volume: cfg.name },
-        );
-      }
-      r.keySource = r.keySource ?? 'adopted';
-      r.mounted = cfg.mount ? this.deps.mounts.isMounted(cfg.mount.where) : false;
-      log.info({ mounted: r.mounted }, 'volume adopted');
-      await this.mountIfNeeded(r, log);
-      this.set(r, { phase: 'open', error: undefined });
-      return false;
-    }
-    if (!(await this.deps.cryptsetup.isLuks(device, cfg.header))) {
-      // An unreadable disk makes isLuks fail just like a blank one: tell them apart.
-      const io = await this.deps.devices.readError?.(cfg.header ?? device);
-      if (io && io !== 'ENOENT') {
-        throw new CryptvmError('Failed', `volume ${cfg.name}: cannot read the LUKS header on ${cfg.header ?? cfg.device} (${cfg.header ?? device}): ${io === 'EIO' ? 'I/O error (EIO)' : io} — the disk or its path is failing: check dmesg and smartctl; the header itself may be fine`, { volume: cfg.name });
-      }
-      throw new CryptvmError('NotLuks', `volume ${cfg.name}: ${device} is not a LUKS device (or its header cannot be read); check device = "${cfg.device}"`, { volume: cfg.name });
-    }
-    // The header's UUID: what uuid / device = "UUID=…" name, and no other configured volume's (a clone).
-    const uuid = await this.deps.cryptsetup.luksUuid(device, cfg.header);
-    checkLuksUuid(cfg, device, uuid);
-    this.identities.claim(cfg.name, device, uuid, (name) => this.records.has(name));
-    if (!r.cost) r.cost = this.deps.cryptsetup.unlockCost(await this.deps.cryptsetup.metadata(device, cfg.header));
-    return true;
-  }
-
   private async mountIfNeeded(r: VolumeRecord, log: Logger): Promise<void> {
     const m = r.cfg.mount;
     if (!m || this.deps.mounts.isMounted(m.where)) {
@@ -241,6 +199,10 @@ export class VolumeManager {
    */
   close(name: string, timeoutMs: number): Promise<void> {
     return this.closing(name, (r) => closeNow(this.closeOps, r, timeoutMs));
+  }
+
+  private get prepareOps(): PrepareOps {
+    return { deps: this.deps, identities: this.identities, known: (n) => this.records.has(n), set: (r, patch) => this.set(r, patch), mount: (r, log) => this.mountIfNeeded(r, log) };
   }
 
   private get closeOps(): CloseOps {
