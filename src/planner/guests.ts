@@ -59,7 +59,7 @@ export function planGuestStarts(config: Config, volumes: readonly ObservedVolume
     else if (g.run === 'shut-off') ready.add(g.name);
   }
   const start: StartStep[] = [];
-  const layers = startLayers(config);
+  let layers: Map<string, number> | undefined; // the `after=` graph's depths, only once something starts
   let nextAtMs: number | undefined;
   for (const name of ready) {
     const guestCfg = cfg.get(name);
@@ -73,7 +73,7 @@ export function planGuestStarts(config: Config, volumes: readonly ObservedVolume
     }
     if (blocked) continue;
     const at = dueAt + (guestCfg?.delayMs ?? 0);
-    if (at <= nowMs) start.push(startStep(guestCfg, name, byName.get(name)?.volumes ?? [], layers));
+    if (at <= nowMs) start.push(startStep(guestCfg, name, byName.get(name)?.volumes ?? [], (layers ??= startLayers(config))));
     else nextAtMs = Math.min(nextAtMs ?? Infinity, at);
   }
   return { start, waiting, nextAtMs };
