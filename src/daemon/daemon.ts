@@ -263,7 +263,9 @@ export class Daemon implements DaemonControl {
       this.deps.guests.setGuests(next.guests);
       await this.deps.guests.linkFromDisk();
       if (this.deps.guests.isLive) await this.deps.guests.refresh();
-      for (const v of next.volumes) if (this.deps.volumes.mustGet(v.name).phase === 'locked' && !this.deps.volumes.mustGet(v.name).error) void this.deps.volumes.ensureOpen(v.name);
+      // New volumes, and locked ones without an error, get their open (and mount) steps; the rest are left alone.
+      const opening = (name: string) => this.deps.volumes.mustGet(name).phase === 'locked' && !this.deps.volumes.mustGet(name).error;
+      void openVolumes(volumeSteps(next, this.buildStatus().volumes).filter((s) => opening(s.volume)), this.run, this.deps.log);
       this.deps.log.info({ volumes: next.volumes.length, guests: next.guests.length }, 'configuration reloaded');
     } finally {
       await this.deps.notifier.notify({ READY: '1', STATUS: this.statusText() });
