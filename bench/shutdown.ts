@@ -1,4 +1,4 @@
-// (d) Shutdown parallelism: the daemon (the one wiring, on a fake host) stops N=8 running guests over a fake virsh in which
+// (d) Shutdown parallelism: the daemon (the one wiring, on a fake host; its shutdown steps through the executors) stops N=8 running guests over a fake virsh in which
 // each guest powers off T=200 ms after its ACPI request (and says so through the lifecycle event stream, as
 // `virsh event` would). parallel_shutdown = 8 against parallel_shutdown = 1 in the same run: ≈ T vs N×T.
 import { performance } from 'node:perf_hooks';

@@ -1,8 +1,10 @@
 // The daemon's API: what src/dbus serves and src/cli shows. Plain data only: no secrets ever cross it.
 // The state names are the planner's (src/planner/types.ts); the API only carries them.
 import type { DaemonPhase, GuestPhase, VolumePhase } from '../planner/types.js';
+import type { StepPlan } from '../planner/plan.js';
 
 export type { DaemonPhase, GuestPhase, VolumePhase };
+export type { Step, StepKind } from '../planner/steps.js';
 
 export interface VolumeStatus {
   name: string;
@@ -60,21 +62,11 @@ export interface DaemonStatus {
   consoleWait: string[];
 }
 
-export interface PlanStep {
-  /** e.g. 'open', 'mount', 'start', 'shutdown', 'unmount', 'close' */
-  action: string;
-  target: string;
-  detail: string;
-  /** Shutdown steps: steps of one layer run in parallel; layer n+1 begins when layer n is done. */
-  layer?: number;
-}
-
-export interface Plan {
-  boot: PlanStep[];
-  shutdown: PlanStep[];
-  /** Things that will bite (libvirt autostart on a gated guest, unknown domain, …). */
-  conflicts: string[];
-}
+/**
+ * What boot and shutdown would do: the planner's steps (src/planner/steps.ts), the very values the daemon
+ * executes, with the conflicts.
+ */
+export type Plan = StepPlan;
 
 export interface UnlockTicket {
   volume: string;

@@ -3,19 +3,19 @@
 // on_timeout action): when the sum under that schedule exceeds cryptvm-guests.service's TimeoutStopSec,
 // systemd kills `cryptvm guests stop --wait` at shutdown and the rest of the guests die with their scopes.
 import type { Config } from '../config/types.js';
-import { planGuestStops } from '../planner/shutdown.js';
+import { guestStopSteps } from '../planner/shutdown.js';
+import { byLayer } from '../planner/steps.js';
 
-/** Worst case in ms: per layer, the timeouts scheduled in order onto parallel_shutdown slots. */
+/** Worst case in ms: per layer of the daemon's shutdown steps, their timeouts scheduled in order onto parallel_shutdown slots. */
 export function worstStopMs(config: Config): number {
-  const timeout = new Map(config.guests.map((g) => [g.name, g.shutdownTimeoutMs]));
   const everyone = config.guests.map((g) => ({ name: g.name, run: 'running' as const, volumes: g.volumes, wanted: false, startedAtMs: undefined }));
   const slots = Math.max(1, config.daemon.parallelShutdown);
   let total = 0;
-  for (const layer of planGuestStops(config, everyone)) {
+  for (const layer of byLayer(guestStopSteps(config, everyone))) {
     const busy = new Array<number>(Math.min(slots, layer.length)).fill(0);
-    for (const name of layer) {
+    for (const step of layer) {
       const i = busy.indexOf(Math.min(...busy));
-      busy[i] = (busy[i] ?? 0) + (timeout.get(name) ?? 0);
+      busy[i] = (busy[i] ?? 0) + step.timeoutMs;
     }
     total += Math.max(0, ...busy);
   }

@@ -7,21 +7,26 @@ import type { Clock } from '../clock.js';
 import { monotonicUsec } from '../adapters/notify.js';
 import type { SystemdUnits } from '../adapters/systemd.js';
 import { CryptvmError, errorMessage } from '../errors.js';
-import { planCloses } from '../planner/shutdown.js';
 import { statusLine } from '../planner/status.js';
 import { unlockConcurrency, type Machine } from '../planner/unlock.js';
 import { describePlan } from '../planner/plan.js';
+import { readyStep, volumeSteps } from '../planner/boot-steps.js';
+import type { ReadyStep, Step } from '../planner/steps.js';
 import { BootReadiness } from './readiness.js';
 import { withAutostartGuests } from './autostart.js';
 import type { ChangeEvent, DaemonControl, DaemonPhase, DaemonStatus, Plan, UnlockTicket } from '../api/types.js';
 import type { GuestManager } from './guests.js';
 import type { VolumeManager } from './volumes.js';
-import { guestStatus, observed as observedGuest } from './guest-state.js';
-import { toStatus } from './volume-state.js';
+import { daemonStatus } from './daemon-status.js';
+import { unlockVolumes } from './unlock.js';
 import { LibvirtLink } from './libvirt-link.js';
-import { decideStop, libvirtActive } from './stop-intent.js';
-import { EXTEND_GRANT_USEC, extendWhile } from './keepalive.js';
+import { EXTEND_GRANT_USEC } from './keepalive.js';
 import { until } from './until.js';
+import { makeExecutors } from './executors.js';
+import { openVolumes } from './boot-open.js';
+import { failuresError, stopGuestLayers, type StopPath } from './stop-path.js';
+import { lockSteps } from './lock.js';
+import { stopDaemon } from './stop-now.js';
 
 export interface DaemonDeps {
   log: Logger;
@@ -46,10 +51,6 @@ export interface DaemonDeps {
   autostartGuests?(config: Config): GuestConfig[];
 }
 
-const CLOSE_TIMEOUT_MS = 60_000;
-/** How long `unlock` waits for the daemon's password request to appear. */
-const ASK_WAIT_MS = 10_000;
-
 export class Daemon implements DaemonControl {
   private phase: DaemonPhase = 'starting';
   private listeners = new Set<(e: ChangeEvent) => void>();
@@ -61,6 +62,8 @@ export class Daemon implements DaemonControl {
   private earlyWant: string[] | undefined;
   private readonly readiness: BootReadiness;
   private readonly libvirt: LibvirtLink;
+  /** Runs a step through the executor map. */
+  private readonly run: (step: Step) => Promise<void>;
 
   constructor(
     private config: Config,
@@ -78,6 +81,8 @@ export class Daemon implements DaemonControl {
       log: deps.log,
       changed: () => this.changed(),
     });
+    this.run = makeExecutors({ volumes: deps.volumes, guests: deps.guests, ready: (s) => this.sayReady(s), log: deps.log }).run;
+    deps.guests.startThrough((s) => this.run(s));
     deps.volumes.setVolumes(this.config.volumes);
     deps.guests.setGuests(this.config.guests);
     this.libvirt = new LibvirtLink({
@@ -109,17 +114,21 @@ export class Daemon implements DaemonControl {
     // Guest→volume links from disk are a convenience: nothing in them may hold back the volumes or READY=1.
     await this.deps.guests.linkFromDisk().catch((e: unknown) => this.deps.log.error({ err: e }, `reading the guests' libvirt XML: ${errorMessage(e)}`));
     this.changed();
-    const tasks = this.config.volumes.map((v) => this.deps.volumes.ensureOpen(v.name));
-    await this.readiness.untilReady(tasks, {
+    await this.readiness.untilReady(openVolumes(volumeSteps(this.config, this.buildStatus().volumes), this.run, this.deps.log), {
       onChange: (l) => this.onChange(l),
       extend: () => this.deps.notifier.notify({ EXTEND_TIMEOUT_USEC: EXTEND_GRANT_USEC }),
       signal: this.stopping.signal,
     });
     this.phase = 'ready';
-    await this.deps.notifier.notify({ READY: '1', STATUS: this.statusText() });
-    this.deps.log.info({ status: this.statusText(), ready: this.config.daemon.ready }, 'ready');
+    await this.run(readyStep(this.config, this.deps.unitName));
     this.changed();
     await this.afterReady();
+  }
+
+  /** The `ready` executor: READY=1, so libvirtd may start. */
+  private async sayReady(_step: ReadyStep): Promise<void> {
+    await this.deps.notifier.notify({ READY: '1', STATUS: this.statusText() });
+    this.deps.log.info({ status: this.statusText(), ready: this.config.daemon.ready }, 'ready');
   }
 
   /** After READY=1 libvirt may be used. On a restart with cryptvm-guests active, adopt the running guests. */
@@ -186,29 +195,8 @@ export class Daemon implements DaemonControl {
   }
 
   private buildStatus(): Omit<DaemonStatus, 'status'> {
-    const vols = [...this.deps.volumes.records.values()];
-    const guests = [...this.deps.guests.records.values()];
-    const open = new Set(vols.filter((v) => v.phase === 'open').map((v) => v.cfg.name));
-    return {
-      phase: this.phase,
-      configPath: this.config.path,
-      volumes: vols.map((r) => {
-        const askId = this.deps.askIdFor(r.cfg.name);
-        const s = toStatus(r, {
-          guests: this.deps.guests.usersOf(r.cfg.name),
-          holders: r.phase === 'open' ? this.deps.holders(r.cfg.name) : [],
-          askId,
-        });
-        if (askId && (r.phase === 'unlocking' || r.phase === 'locked')) s.state = 'waiting-passphrase';
-        return s;
-      }),
-      guests: guests.map((g) => {
-        const s = guestStatus(g, g.volumes.filter((v) => !open.has(v)));
-        const waiting = this.libvirt.waitingReason;
-        return waiting && !s.error ? { ...s, error: waiting } : s;
-      }),
-      consoleWait: this.readiness.consoleWait(),
-    };
+    const now = { phase: this.phase, configPath: this.config.path, libvirtWaiting: this.libvirt.waitingReason, consoleWait: this.readiness.consoleWait() };
+    return daemonStatus(this.deps, now);
   }
 
   // ---- DaemonControl ----
@@ -219,30 +207,12 @@ export class Daemon implements DaemonControl {
   }
 
   async plan(): Promise<Plan> {
-    return describePlan(this.config, this.status());
+    return describePlan(this.config, this.status(), this.deps.unitName);
   }
 
-  async unlock(names: string[]): Promise<UnlockTicket[]> {
-    if (this.stopRequested.signal.aborted) throw new CryptvmError('Cancelled', 'cryptvmd is stopping; run cryptvm unlock again once cryptvm.service is back');
-    const targets = names.length > 0 ? names.map((n) => this.deps.volumes.mustGet(n)) : [...this.deps.volumes.records.values()].filter((r) => r.phase !== 'open');
-    for (const r of targets) {
-      if (r.phase === 'open') throw new CryptvmError('InvalidArgs', `volume ${r.cfg.name} is already open`, { volume: r.cfg.name });
-    }
-    const tasks = targets.map((r) => {
-      this.deps.rearm(r.cfg.name);
-      return this.deps.volumes.unlockAgain(r.cfg.name);
-    });
-    const tickets: UnlockTicket[] = [];
-    for (const [i, r] of targets.entries()) {
-      // Until a prompt appears or the attempt ends (opened, or not); woken by change events, no polling.
-      await Promise.race([this.until(() => Boolean(this.deps.askIdFor(r.cfg.name)) || r.phase === 'open', ASK_WAIT_MS), tasks[i]]);
-      if (this.stopRequested.signal.aborted) {
-        throw new CryptvmError('Cancelled', `cryptvmd is stopping: the passphrase request for ${r.cfg.name} was withdrawn; run cryptvm unlock ${r.cfg.name} again once cryptvm.service is back`, { volume: r.cfg.name });
-      }
-      const askId = this.deps.askIdFor(r.cfg.name);
-      if (askId) tickets.push({ volume: r.cfg.name, askId });
-    }
-    return tickets;
+  unlock(names: string[]): Promise<UnlockTicket[]> {
+    const until = (cond: () => boolean, ms: number) => this.until(cond, ms);
+    return unlockVolumes({ volumes: this.deps.volumes, askIdFor: (v) => this.deps.askIdFor(v), rearm: (v) => this.deps.rearm(v), until, stopRequested: this.stopRequested.signal }, names);
   }
 
   async lock(volume: string, stopGuests: boolean): Promise<void> {
@@ -253,8 +223,7 @@ export class Daemon implements DaemonControl {
       const names = users.map((g) => g.cfg.name).join(', ');
       throw new CryptvmError('Busy', `volume ${volume} is used by running guest(s) ${names}; stop them first or pass --stop-guests`, { volume });
     }
-    if (users.length > 0) await this.deps.guests.stop(users.map((g) => g.cfg.name));
-    await this.deps.volumes.close(volume, CLOSE_TIMEOUT_MS);
+    await lockSteps(this.stopPath, volume, users.map((g) => g.cfg.name));
     // `lock` then `unlock` puts things back: the guests it stopped wait for the volume again.
     const back = users.filter((g) => g.cfg.autostart).map((g) => g.cfg.name);
     if (back.length > 0) this.deps.guests.want(back);
@@ -277,7 +246,9 @@ export class Daemon implements DaemonControl {
     if (!(await this.goLive())) {
       throw new CryptvmError('Libvirt', `cannot stop guests: ${this.libvirt.waitingReason ?? 'libvirt does not answer'}; check systemctl status libvirtd`);
     }
-    const done = this.deps.guests.stop(names);
+    const done = stopGuestLayers(this.stopPath, names).then((r) => {
+      if (r.failures.length > 0) throw failuresError(r.failures);
+    });
     if (wait) return done;
     done.catch((e: unknown) => this.deps.log.error({ err: e }, errorMessage(e)));
   }
@@ -291,7 +262,9 @@ export class Daemon implements DaemonControl {
       this.deps.guests.setGuests(next.guests);
       await this.deps.guests.linkFromDisk();
       if (this.deps.guests.isLive) await this.deps.guests.refresh();
-      for (const v of next.volumes) if (this.deps.volumes.mustGet(v.name).phase === 'locked' && !this.deps.volumes.mustGet(v.name).error) void this.deps.volumes.ensureOpen(v.name);
+      // New volumes, and locked ones without an error, get their open (and mount) steps; the rest are left alone.
+      const opening = (name: string) => this.deps.volumes.mustGet(name).phase === 'locked' && !this.deps.volumes.mustGet(name).error;
+      void openVolumes(volumeSteps(next, this.buildStatus().volumes).filter((s) => opening(s.volume)), this.run, this.deps.log);
       this.deps.log.info({ volumes: next.volumes.length, guests: next.guests.length }, 'configuration reloaded');
     } finally {
       await this.deps.notifier.notify({ READY: '1', STATUS: this.statusText() });
@@ -316,36 +289,11 @@ export class Daemon implements DaemonControl {
     // Before anything that may take time: withdraw every password question (an agent showing it on a terminal
     // must not keep it for a daemon that is going away) and answer `unlock` calls that wait for one.
     this.stopRequested.abort();
-    this.deps.volumes.abortAll();
-    await this.deps.notifier.notify({ STOPPING: '1', STATUS: 'stopping' });
-    // Guests ignoring ACPI, one timeout after another: systemd must not SIGKILL us between guests and closes.
-    await extendWhile(this.deps.notifier, this.deps.clock, () => this.stopNow());
+    const { units, unitName, systemState, notifier, clock } = this.deps;
+    await stopDaemon({ ...this.stopPath, units, unitName, systemState, notifier, clock, goLive: () => this.goLive(), stopping: this.stopping });
   }
 
-  private async stopNow(): Promise<void> {
-    const units = this.deps.units;
-    const { intent, why } = await decideStop({ jobIntent: units && (() => units.stopIntent(this.deps.unitName)), systemState: this.deps.systemState, log: this.deps.log });
-    this.deps.volumes.abortAll();
-    if (intent !== 'stop') {
-      this.deps.log.info({ why }, `not a stop (${why}): leaving guests running and volumes open for the next daemon`);
-      this.stopping.abort();
-      return;
-    }
-    this.deps.log.info({ why }, `stopping guests, then closing volumes (${why})`);
-    const libvirtUp = await libvirtActive(this.deps.units, this.deps.log);
-    if (libvirtUp) {
-      await this.goLive().catch((e: unknown) => this.deps.log.error({ err: e }, errorMessage(e)));
-      await this.deps.guests.stop([]).catch((e: unknown) => this.deps.log.error({ err: e }, errorMessage(e)));
-    }
-    this.stopping.abort();
-    const guests = [...this.deps.guests.records.values()].map(observedGuest);
-    const vols = [...this.deps.volumes.records.values()].map((r) => ({ name: r.cfg.name, phase: r.phase, mounted: r.mounted }));
-    const plan = planCloses(vols, libvirtUp ? guests : []);
-    for (const [volume, users] of plan.held) {
-      this.deps.log.error({ volume, guests: users }, `not closing volume ${volume}: guest(s) ${users.join(', ')} still run on it`);
-    }
-    await Promise.all(
-      plan.close.map((v) => this.deps.volumes.close(v, CLOSE_TIMEOUT_MS).catch((e: unknown) => this.deps.log.error({ volume: v, err: e }, errorMessage(e)))),
-    );
+  private get stopPath(): StopPath {
+    return { config: () => this.config, volumes: this.deps.volumes, guests: this.deps.guests, log: this.deps.log, run: (s) => this.run(s) };
   }
 }

@@ -1,21 +1,24 @@
-// Gated guests: learn their volumes, start them when their volumes are open (in `after=` order, with delays),
-// stop them gracefully in parallel with a timeout and the guest's on_timeout policy. Talks to libvirt only
+// Gated guests: learn their volumes, start them when their volumes are open (in `after=` order, with delays:
+// the converge loop runs planGuestStarts' start steps), and the executors of the guest steps (start,
+// shutdown, save, destroy; the stop path in src/daemon/stop-path.ts runs them in layers). Talks to libvirt only
 // after READY=1 (libvirtd is ordered after cryptvm.service: an earlier call would wait for us, a deadlock);
 // before that, guest→volume links come from the persistent domain XML on disk.
 import { readFile } from 'node:fs/promises';
 import type { Config, GuestConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../clock.js';
-import type { DomainState, Virsh } from '../adapters/virsh.js';
+import type { Virsh } from '../adapters/virsh.js';
 import { parseDomainDisks } from '../adapters/virsh.js';
 import { CryptvmError, errorMessage } from '../errors.js';
 import { guestVolumes, planGuestStarts } from '../planner/guests.js';
-import { planGuestStops } from '../planner/shutdown.js';
-import type { ObservedVolume, DomainRun } from '../planner/types.js';
-import { Semaphore } from './semaphore.js';
+import type { ObservedGuest, ObservedVolume, DomainRun } from '../planner/types.js';
+import type { DestroyStep, SaveStep, ShutdownStep, StartStep } from '../planner/steps.js';
 import type { WantedStore } from './wanted-store.js';
 import { newGuest, observed, type GuestRecord } from './guest-state.js';
-import { explainAutostart, logAlreadyRunning } from './autostart-log.js';
+import { explainAutostart } from './autostart-log.js';
+import { runOf } from './domain-run.js';
+import { startGuest } from './guest-start.js';
+import { destroyGuest, saveGuest, shutdownGuest, type RunFallback, type StopContext } from './guest-stop.js';
 
 export interface GuestDeps {
   virsh: Pick<Virsh, 'list' | 'state' | 'disks' | 'autostart' | 'events' | 'start' | 'shutdown' | 'destroy' | 'managedSave'>;
@@ -35,16 +38,6 @@ export interface GuestDeps {
   stopped?(guest: string, outcome: 'graceful' | 'saved' | 'destroyed'): void;
 }
 
-/** How often a guest that has not shut down yet is sent the ACPI request again. */
-const ACPI_RESEND_MS = 5_000;
-
-export function runOf(state: DomainState): DomainRun {
-  if (state === 'running' || state === 'blocked' || state === 'shutdown') return 'running';
-  if (state === 'paused' || state === 'pmsuspended') return 'paused';
-  if (state === 'shut-off' || state === 'crashed') return 'shut-off';
-  return 'unknown';
-}
-
 export class GuestManager {
   readonly records = new Map<string, GuestRecord>();
   /** True once libvirt may be used (after READY=1 and libvirtd is up). */
@@ -53,8 +46,15 @@ export class GuestManager {
   private timer = new AbortController();
   private planning: Promise<void> = Promise.resolve();
   private waiters = new Set<() => void>();
+  /** What the converge loop runs for each start step: the daemon's `start` executor once it is wired. */
+  private runStart: (step: StartStep) => Promise<void> = (step) => this.start(step);
 
   constructor(private readonly deps: GuestDeps) {}
+
+  /** The converge loop's start steps go through this (the daemon's executor map). */
+  startThrough(run: (step: StartStep) => Promise<void>): void {
+    this.runStart = run;
+  }
 
   /**
    * The configured guests after a (re)load. Guests a reload removed are forgotten: cryptvm no longer starts or
@@ -186,118 +186,46 @@ export class GuestManager {
         clock.sleep(plan.nextAtMs - clock.now(), timer.signal).then(() => void this.replan(), () => undefined);
       }
       if (plan.start.length === 0) return;
-      await Promise.all(plan.start.map((name) => this.startOne(this.mustGet(name))));
+      await Promise.all(plan.start.map((step) => this.runStart(step)));
     }
   }
 
-  private async startOne(g: GuestRecord): Promise<void> {
-    const log = this.deps.log.child({ guest: g.cfg.name });
-    g.busy = 'starting';
-    this.deps.onChange(g.cfg.name);
-    try {
-      const r = await this.deps.virsh.start(g.cfg.name);
-      g.run = 'running';
-      g.startedAtMs = this.deps.clock.now();
-      g.error = undefined;
-      if (r === 'already-running') logAlreadyRunning(g, log);
-      else log.info({ volumes: g.volumes }, 'guest started');
-    } catch (e) {
-      // libvirtd's own autostart may be starting it at this very moment (virsh start then fails on the
-      // domain's state lock): a guest that runs now counts as started.
-      if ((await this.deps.virsh.state(g.cfg.name).then((s) => runOf(s.state), () => undefined)) === 'running') {
-        Object.assign(g, { run: 'running', startedAtMs: this.deps.clock.now(), error: undefined });
-        logAlreadyRunning(g, log);
-      } else {
-        g.error = errorMessage(e);
-        log.error({ err: e }, `guest did not start: ${g.error}`);
-      }
-    } finally {
-      this.setWanted(g, false);
-      g.busy = undefined;
-      this.deps.onChange(g.cfg.name);
-    }
+  /** The `start` executor. A guest a reload removed meanwhile is not started. */
+  async start(step: StartStep): Promise<void> {
+    const g = this.records.get(step.guest);
+    if (g) await startGuest(this.deps, g, step, () => this.setWanted(g, false));
   }
 
-  /** Stop guests (all running gated guests when none are named) in reverse `after=` order, in parallel. */
-  async stop(names: string[]): Promise<void> {
-    const only = names.length > 0 ? new Set(names.map((n) => this.mustGet(n).cfg.name)) : undefined;
+  /** Guests asked to stop are no longer waited for (all when `only` is undefined). */
+  unwant(only: ReadonlySet<string> | undefined): void {
     for (const g of this.records.values()) if (!only || only.has(g.cfg.name)) this.setWanted(g, false);
-    const layers = planGuestStops(this.deps.config(), [...this.records.values()].map(observed), only);
-    const sem = new Semaphore(this.deps.config().daemon.parallelShutdown);
-    const failures: unknown[] = [];
-    for (const layer of layers) {
-      // records.get: a reload may have removed a guest since the plan was made (it is no longer ours to stop).
-      await Promise.all(layer.map((n) => sem.use(async () => {
-        const g = this.records.get(n);
-        if (g) await this.stopOne(g).catch((e: unknown) => void failures.push(e));
-      })));
-    }
-    if (failures.length > 0) throw failures.length === 1 ? failures[0] : new CryptvmError('Libvirt', failures.map(errorMessage).join('; '), { cause: failures });
   }
 
-  private async stopOne(g: GuestRecord): Promise<void> {
-    const name = g.cfg.name;
-    const log = this.deps.log.child({ guest: name });
-    const { virsh } = this.deps;
-    g.busy = 'stopping';
-    this.deps.onChange(name);
-    try {
-      log.info({ timeout_s: g.cfg.shutdownTimeoutMs / 1000 }, 'asking guest to shut down');
-      if ((await virsh.shutdown(name, 'acpi')) === 'not-running') return void (g.run = 'shut-off');
-      if (await this.waitOff(g, g.cfg.shutdownTimeoutMs)) {
-        this.deps.stopped?.(name, 'graceful');
-        return void log.info('guest shut down');
-      }
-      log.warn({ action: g.cfg.onTimeout }, 'guest did not shut down in time');
-      if (g.cfg.onTimeout === 'managedsave' && (await this.deps.saveDirEncrypted())) {
-        try {
-          await virsh.managedSave(name);
-          log.info('guest saved');
-          this.deps.stopped?.(name, 'saved');
-        } catch (e) {
-          // A guest left running would keep its volume open and block the close: destroy is the fallback.
-          log.error({ err: e }, `managedsave failed (${errorMessage(e)}); destroying the guest instead`);
-          await virsh.destroy(name);
-          log.info('guest destroyed');
-          this.deps.stopped?.(name, 'destroyed');
-        }
-      } else {
-        if (g.cfg.onTimeout === 'managedsave') log.error("refusing managedsave: libvirt's save directory is not on an encrypted volume and would get the guest's memory in plaintext; destroying instead (see cryptvm doctor)");
-        await virsh.destroy(name);
-        log.info('guest destroyed');
-        this.deps.stopped?.(name, 'destroyed');
-      }
-      g.run = 'shut-off';
-    } finally {
-      g.busy = undefined;
-      this.deps.onChange(name);
-    }
+  private get stopContext(): StopContext {
+    return { deps: this.deps, waiters: this.waiters };
   }
 
-  /**
-   * Wait until libvirt reports the guest off: woken by events, with a slow poll as a safety net. The ACPI
-   * request is sent again every few seconds: one that arrives while the guest is still booting is lost.
-   */
-  private async waitOff(g: GuestRecord, timeoutMs: number): Promise<boolean> {
-    const deadline = this.deps.clock.now() + timeoutMs;
-    let asked = this.deps.clock.now();
-    while (this.deps.clock.now() < deadline) {
-      const { state } = await this.deps.virsh.state(g.cfg.name);
-      g.run = runOf(state);
-      if (g.run === 'shut-off') return true;
-      if (this.deps.clock.now() - asked >= ACPI_RESEND_MS) {
-        asked = this.deps.clock.now();
-        await this.deps.virsh.shutdown(g.cfg.name, 'acpi').catch((e: unknown) => this.deps.log.debug({ guest: g.cfg.name, err: e }, 'repeated ACPI shutdown request failed'));
-      }
-      const woken = new AbortController();
-      const wake = (): void => woken.abort();
-      this.waiters.add(wake);
-      await this.deps.clock.sleep(Math.min(ACPI_RESEND_MS, Math.max(0, deadline - this.deps.clock.now())), woken.signal).catch(() => undefined);
-      this.waiters.delete(wake);
-    }
-    const { state } = await this.deps.virsh.state(g.cfg.name);
-    g.run = runOf(state);
-    return g.run === 'shut-off';
+  /** The `shutdown` executor. records.get: a reload may have removed the guest since the plan was made. */
+  async shutdown(step: ShutdownStep, fallback: RunFallback): Promise<void> {
+    const g = this.records.get(step.guest);
+    if (g) await shutdownGuest(this.stopContext, g, step, fallback);
+  }
+
+  /** The `save` executor (a shutdown's on_timeout = managedsave). */
+  async save(step: SaveStep, fallback: RunFallback): Promise<void> {
+    const g = this.records.get(step.guest);
+    if (g) await saveGuest(this.stopContext, g, step, fallback);
+  }
+
+  /** The `destroy` executor (a shutdown's on_timeout, or a refused or failed save). */
+  async destroy(step: DestroyStep): Promise<void> {
+    const g = this.records.get(step.guest);
+    if (g) await destroyGuest(this.stopContext, g, step);
+  }
+
+  /** The guests as the planner sees them. */
+  observedGuests(): ObservedGuest[] {
+    return [...this.records.values()].map(observed);
   }
 
   /** Configured guests that use the volume. */

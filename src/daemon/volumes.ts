@@ -1,6 +1,7 @@
-// Volumes: find the device, check it, adopt or open the mapping, mount; and the reverse at stop.
+// Volumes: find the device, check it, adopt or open the mapping (volume-prepare.ts), mount; and the reverse
+// at stop (volume-close.ts). The open, mount, unmount and close steps' executors.
 // The only code that sequences cryptsetup/dm/mount calls for a volume. Errors end up in the volume's record
-// (and are logged here, once); nothing is thrown to the caller except from close().
+// (and are logged here, once); nothing is thrown to the caller except from unmount(), close() and ensureMounted().
 import type { Logger } from '../log/logger.js';
 import type { VolumeConfig } from '../config/types.js';
 import { CryptvmError, errorMessage } from '../errors.js';
@@ -12,10 +13,12 @@ import type { KeySource } from '../keys/types.js';
 import { unlockWithChain } from '../keys/chain.js';
 import { tryWithHint, type KeyslotHints } from '../keys/hints.js';
 import { Semaphore } from './semaphore.js';
-import { adoptable, explainInUse } from './adoption.js';
+import { explainInUse } from './adoption.js';
 import type { Clock } from '../clock.js';
 import { newRecord, type VolumeRecord } from './volume-state.js';
-import { checkLuksUuid, LuksIdentities } from './luks-identity.js';
+import { LuksIdentities } from './luks-identity.js';
+import { prepareVolume, type PrepareOps } from './volume-prepare.js';
+import { closeNow, unmountNow, type CloseOps } from './volume-close.js';
 
 export interface VolumeDeps {
   cryptsetup: Pick<Cryptsetup, 'isLuks' | 'luksUuid' | 'metadata' | 'unlockCost' | 'open' | 'openDetailed' | 'close'>;
@@ -119,7 +122,7 @@ export class VolumeManager {
   private async run(r: VolumeRecord, forcePrompt: boolean, signal: AbortSignal, alone = false): Promise<void> {
     const log = this.deps.log.child({ volume: r.cfg.name });
     try {
-      if (!(await this.prepare(r, signal))) return;
+      if (!(await prepareVolume(this.prepareOps, r, signal))) return;
       this.set(r, { phase: 'unlocking', error: undefined });
       const { cryptsetup } = this.deps;
       const device = r.device as string;
@@ -170,50 +173,6 @@ export class VolumeManager {
     }
   }
 
-  /** Device present, LUKS, right UUID; adopts an existing mapping. False when done (adopted) or failed. */
-  private async prepare(r: VolumeRecord, signal: AbortSignal): Promise<boolean> {
-    const { cfg } = r;
-    const log = this.deps.log.child({ volume: cfg.name });
-    if (!r.device) {
-      this.set(r, { phase: 'waiting-device' });
-      r.device = await this.deps.devices.waitFor(cfg.device, cfg.deviceTimeoutMs, signal, cfg.name);
-    }
-    const device = r.device;
-    let existing = await this.deps.dm.findMapping(cfg.name);
-    if (existing && !(await adoptable(this.deps, r, existing, device))) existing = null;
-    if (existing) {
-      const uuid = await this.deps.cryptsetup.luksUuid(device, cfg.header);
-      // The dm UUID (CRYPT-LUKS2-<uuid>-<name>) proves the mapping is this device opened under this name.
-      if (!this.deps.dm.isMappingOf(existing.uuid, uuid, cfg.name)) {
-        throw new CryptvmError(
-          'MappingConflict',
-          `volume ${cfg.name}: /dev/mapper/${cfg.name} already exists but is not ${cfg.device} (dm uuid ${existing.uuid || 'none'}); close it (cryptsetup close ${cfg.name}) or rename the volume`,
-          { volume: cfg.name },
-        );
-      }
-      r.keySource = r.keySource ?? 'adopted';
-      r.mounted = cfg.mount ? this.deps.mounts.isMounted(cfg.mount.where) : false;
-      log.info({ mounted: r.mounted }, 'volume adopted');
-      await this.mountIfNeeded(r, log);
-      this.set(r, { phase: 'open', error: undefined });
-      return false;
-    }
-    if (!(await this.deps.cryptsetup.isLuks(device, cfg.header))) {
-      // An unreadable disk makes isLuks fail just like a blank one: tell them apart.
-      const io = await this.deps.devices.readError?.(cfg.header ?? device);
-      if (io && io !== 'ENOENT') {
-        throw new CryptvmError('Failed', `volume ${cfg.name}: cannot read the LUKS header on ${cfg.header ?? cfg.device} (${cfg.header ?? device}): ${io === 'EIO' ? 'I/O error (EIO)' : io} — the disk or its path is failing: check dmesg and smartctl; the header itself may be fine`, { volume: cfg.name });
-      }
-      throw new CryptvmError('NotLuks', `volume ${cfg.name}: ${device} is not a LUKS device (or its header cannot be read); check device = "${cfg.device}"`, { volume: cfg.name });
-    }
-    // The header's UUID: what uuid / device = "UUID=…" name, and no other configured volume's (a clone).
-    const uuid = await this.deps.cryptsetup.luksUuid(device, cfg.header);
-    checkLuksUuid(cfg, device, uuid);
-    this.identities.claim(cfg.name, device, uuid, (name) => this.records.has(name));
-    if (!r.cost) r.cost = this.deps.cryptsetup.unlockCost(await this.deps.cryptsetup.metadata(device, cfg.header));
-    return true;
-  }
-
   private async mountIfNeeded(r: VolumeRecord, log: Logger): Promise<void> {
     const m = r.cfg.mount;
     if (!m || this.deps.mounts.isMounted(m.where)) {
@@ -226,16 +185,38 @@ export class VolumeManager {
   }
 
   /**
-   * Unmount and close, retrying while busy up to `timeoutMs`. Throws Busy naming the holders. A pending open
-   * is cancelled; the close runs after it in the volume's queue, so every caller gets the real outcome.
+   * The `unmount` step: unmount, retrying while busy up to `timeoutMs`; throws Busy naming the holders. A
+   * pending open is cancelled; the unmount runs after it in the volume's queue.
+   */
+  unmount(name: string, timeoutMs: number): Promise<void> {
+    return this.closing(name, (r) => unmountNow(this.closeOps, r, timeoutMs));
+  }
+
+  /**
+   * The `close` step: unmount when still mounted, close, retrying while busy up to `timeoutMs`. Throws Busy
+   * naming the holders. A pending open is cancelled; the close runs after it in the volume's queue, so
+   * every caller gets the real outcome.
    */
   close(name: string, timeoutMs: number): Promise<void> {
+    return this.closing(name, (r) => closeNow(this.closeOps, r, timeoutMs));
+  }
+
+  private get prepareOps(): PrepareOps {
+    return { deps: this.deps, identities: this.identities, known: (n) => this.records.has(n), set: (r, patch) => this.set(r, patch), mount: (r, log) => this.mountIfNeeded(r, log) };
+  }
+
+  private get closeOps(): CloseOps {
+    return { deps: this.deps, set: (r, patch) => this.set(r, patch), forget: (r) => this.forget(r) };
+  }
+
+  private closing(name: string, fn: (r: VolumeRecord) => Promise<void>): Promise<void> {
     const r = this.mustGet(name);
     r.abort.abort();
     return this.enqueue(r, async () => {
-      if (r.phase !== 'open') return;
+      // 'closing': its unmount step went first.
+      if (r.phase !== 'open' && r.phase !== 'closing') return;
       try {
-        await this.closeNow(r, name, timeoutMs);
+        await fn(r);
       } catch (e) {
         // Unmount or close failed: the phase follows the kernel (open with the error, or locked), never `closing`.
         if ((r.phase as string) === 'closing') await this.reconcile(r, errorMessage(e));
@@ -244,41 +225,16 @@ export class VolumeManager {
     });
   }
 
-  private async closeNow(r: VolumeRecord, name: string, timeoutMs: number): Promise<void> {
-    const log = this.deps.log.child({ volume: name });
-    this.set(r, { phase: 'closing' });
-    const { clock } = this.deps;
-    const now = (): number => clock.now();
-    const deadline = now() + timeoutMs;
-    for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
-      const outcome = await this.tryClose(r, log);
-      if (outcome === 'done') {
-        if (r.removed) this.forget(r);
-        return;
-      }
-      const where = r.cfg.mount?.where;
-      const holders = await (outcome === 'filesystem busy' && where ? this.deps.mounts.usersOf(where) : this.deps.dm.holders(name)).catch(() => [] as string[]);
-      if (now() + delay > deadline) {
-        this.set(r, { phase: 'open', error: `busy: held by ${holders.join(', ') || 'an unknown process'}` });
-        throw new CryptvmError('Busy', `volume ${name}: still in use after ${Math.round(timeoutMs / 1000)}s (${outcome}), held by ${holders.join(', ') || 'an unknown process'}; stop what uses it, then run cryptvm lock ${name}`, { volume: name });
-      }
-      log.warn({ holders, what: outcome }, `volume busy, retrying in ${delay} ms`);
-      await this.deps.clock.sleep(delay);
-    }
-  }
-
-  private async tryClose(r: VolumeRecord, log: Logger): Promise<'done' | 'filesystem busy' | 'mapping busy'> {
-    const m = r.cfg.mount;
-    if (m && this.deps.mounts.isMounted(m.where)) {
-      if ((await this.deps.mounts.unmount(m.where)) === 'busy') return 'filesystem busy';
-      log.info({ where: m.where }, 'filesystem unmounted');
-    }
-    r.mounted = false;
-    const res = await this.deps.cryptsetup.close(r.cfg.name);
-    if (res === 'busy') return 'mapping busy';
-    log.info(res === 'closed' ? 'volume closed' : 'volume was already closed');
-    this.set(r, { phase: 'locked', keySource: undefined, error: undefined });
-    return 'done';
+  /**
+   * The `mount` step. Its open mounts the filesystem within the same queued task (a volume counts as open only
+   * once mounted), so this mounts only an open volume that is not; never one whose open was cancelled (a stop).
+   */
+  ensureMounted(name: string): Promise<void> {
+    const r = this.mustGet(name);
+    const { signal } = r.abort;
+    return this.enqueue(r, async () => {
+      if (r.phase === 'open' && !signal.aborted) await this.mountIfNeeded(r, this.deps.log.child({ volume: name }));
+    });
   }
 
   /** Stop waiting for devices and passphrases (daemon stopping). */

@@ -1,6 +1,8 @@
 // Which guests need which volumes, and which guests may start now.
 import type { Config, GuestConfig, VolumeConfig } from '../config/types.js';
 import type { ObservedGuest, ObservedVolume } from './types.js';
+import { startLayers, startStep } from './boot-steps.js';
+import type { StartStep } from './steps.js';
 
 export interface DomainDisk {
   type: 'block' | 'file' | 'other';
@@ -30,8 +32,8 @@ function isUnder(path: string, dir: string): boolean {
 }
 
 export interface GuestStartPlan {
-  /** Start these now. */
-  start: string[];
+  /** Start these now: the boot's start steps (same layers as `cryptvm plan` prints). */
+  start: StartStep[];
   /** Guest → volumes it still waits for. */
   waiting: Map<string, string[]>;
   /** Earliest time a delayed start becomes due; re-plan then. */
@@ -56,7 +58,8 @@ export function planGuestStarts(config: Config, volumes: readonly ObservedVolume
     if (missing.length > 0) waiting.set(g.name, missing);
     else if (g.run === 'shut-off') ready.add(g.name);
   }
-  const start: string[] = [];
+  const start: StartStep[] = [];
+  let layers: Map<string, number> | undefined; // the `after=` graph's depths, only once something starts
   let nextAtMs: number | undefined;
   for (const name of ready) {
     const guestCfg = cfg.get(name);
@@ -70,7 +73,7 @@ export function planGuestStarts(config: Config, volumes: readonly ObservedVolume
     }
     if (blocked) continue;
     const at = dueAt + (guestCfg?.delayMs ?? 0);
-    if (at <= nowMs) start.push(name);
+    if (at <= nowMs) start.push(startStep(guestCfg, name, byName.get(name)?.volumes ?? [], (layers ??= startLayers(config))));
     else nextAtMs = Math.min(nextAtMs ?? Infinity, at);
   }
   return { start, waiting, nextAtMs };

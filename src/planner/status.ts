@@ -1,5 +1,17 @@
 // The one-line STATUS= text, also served as the Status property and printed by `cryptvm status`.
-import type { DaemonPhase, GuestStatus, VolumeStatus } from '../api/types.js';
+import type { DaemonPhase, GuestPhase, VolumePhase } from './types.js';
+
+/** The fields of a volume's and a guest's status the line shows. */
+export interface LineVolume {
+  name: string;
+  state: VolumePhase;
+  removed: boolean;
+  guests: readonly string[];
+}
+export interface LineGuest {
+  state: GuestPhase;
+  autostart: boolean;
+}
 
 /** Leads the line with the daemon phase ("ready: …") and, before READY=1, what READY still waits for. */
 export interface StatusHead {
@@ -7,7 +19,7 @@ export interface StatusHead {
   readyWaitsFor: readonly string[];
 }
 
-export function statusLine(volumes: readonly VolumeStatus[], guests: readonly GuestStatus[], head?: StatusHead): string {
+export function statusLine(volumes: readonly LineVolume[], guests: readonly LineGuest[], head?: StatusHead): string {
   // Volumes a reload removed from the configuration but that are still open are listed, not counted.
   const configured = volumes.filter((v) => !v.removed);
   const open = configured.filter((v) => v.state === 'open').length;

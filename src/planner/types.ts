@@ -18,6 +18,8 @@ export interface ObservedVolume {
   name: string;
   phase: VolumePhase;
   mounted: boolean;
+  /** Where it is mounted, when the config no longer says (a reload removed the volume). */
+  mountPoint?: string;
 }
 
 /** What libvirt says about a domain, as far as the planner cares. */

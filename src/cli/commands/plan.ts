@@ -1,11 +1,15 @@
-import type { Plan, PlanStep } from '../../api/types.js';
+import type { Plan, Step } from '../../api/types.js';
+import { withFallbacks, stepTarget } from '../../planner/steps.js';
 import type { Command } from '../command.js';
 import { EXIT_OK, println } from '../context.js';
+import { describeStep } from '../plan-text.js';
 
-// Steps that carry a layer share its number: they run in parallel, and layer n+1 begins when layer n is done.
-// Steps that carry a layer share its number: they run together, and layer n+1 begins when layer n is done.
-const steps = (list: PlanStep[]) =>
-  list.length ? list.map((s, i) => `  ${s.layer ?? i + 1}. ${s.action} ${s.target}${s.detail ? ` — ${s.detail}` : ''}`).join('\n') : '  (nothing to do)';
+// Steps share their layer's number: they run in parallel, and layer n+1 begins when layer n is done. A
+// shutdown's on_timeout fallback is listed under it, in its layer.
+const steps = (list: Step[]) => {
+  const all = withFallbacks(list);
+  return all.length ? all.map((s) => `  ${s.layer}. ${s.kind} ${stepTarget(s)} — ${describeStep(s, all)}`).join('\n') : '  (nothing to do)';
+};
 
 export function renderPlan(p: Plan): string {
   const conflicts = p.conflicts.length ? p.conflicts.map((c) => `  ! ${c}`).join('\n') : '  none';

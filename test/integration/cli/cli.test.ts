@@ -69,6 +69,9 @@ describe.skipIf(!isRoot)('cryptvm CLI (bundled) against cryptvmd API', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Boot:\n[^]*cr_imap[^]*cr_data[^]*Shutdown:/);
     expect(r.stdout).toContain("! guest imap: autostart = false in the config, but libvirt's autostart flag is set: libvirtd starts it at its own start without waiting for its volumes — run: virsh autostart --disable imap, or drop autostart = false");
+    // The steps the daemon runs, in their layers: both opens in the first, db's shutdown with its fallback, then the close.
+    expect(r.stdout).toMatch(/Boot:\n {2}1\. open cr_imap — \/dev\/vg\/cr_imap with prompt\n {2}1\. open cr_data — \/dev\/vg\/cr_data with keyfile:\/etc\/cryptvm\/keys\/data\.key \(open now\)\n/);
+    expect(r.stdout).toMatch(/Shutdown:\n {2}1\. shutdown db — ACPI shutdown, 2s then destroy\n {2}1\. destroy db — if still running after 2s: virsh destroy\n {2}2\. close cr_data/);
   });
 
   it('reports a refused lock with the daemon message and exit 1, usage errors with exit 2', async () => {

@@ -92,6 +92,7 @@ describe.skipIf(!isRoot)('org.cryptvm.Manager1 on a private system bus (shipped 
     expect(s.guests.map((g) => `${g.name}=${g.state}`)).toEqual(['imap=shut-off', 'db=running']);
     expect(s).toEqual(JSON.parse(JSON.stringify(served.daemon.status())));
     expect(await client.plan()).toEqual(JSON.parse(JSON.stringify(await served.daemon.plan())));
+    expect((await client.plan()).boot[0]).toMatchObject({ kind: 'open', layer: 1, volume: 'cr_imap', device: '/dev/vg/cr_imap', open: false });
     // The request the boot prompt already has, re-armed: the Id other agents know (systemd-cryptsetup's).
     expect(await client.unlock(['cr_imap'])).toEqual([{ volume: 'cr_imap', askId: 'cryptsetup:/dev/vg/cr_imap' }]);
     served.asker.open[0]?.answer('imap pass');

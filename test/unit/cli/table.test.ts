@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCrypttab } from '../../../src/cli/crypttab.js';
 import { renderPlan } from '../../../src/cli/commands/plan.js';
+import type { Step } from '../../../src/api/types.js';
 import { formatTable } from '../../../src/cli/table.js';
 
 describe('formatTable', () => {
@@ -13,15 +14,21 @@ describe('formatTable', () => {
 
 describe('renderPlan', () => {
   it('numbers steps and lists conflicts', () => {
-    const text = renderPlan({ boot: [{ action: 'open', target: 'cr_a', detail: 'keyfile' }], shutdown: [], conflicts: ['x bites'] });
-    expect(text).toBe('Boot:\n  1. open cr_a — keyfile\n\nShutdown:\n  (nothing to do)\n\nConflicts:\n  ! x bites');
+    const text = renderPlan({ boot: [{ kind: 'open', layer: 1, volume: 'cr_a', device: '/dev/sdb', keys: ['keyfile:/k'], passphraseGroup: undefined, open: true }], shutdown: [], conflicts: ['x bites'] });
+    expect(text).toBe('Boot:\n  1. open cr_a — /dev/sdb with keyfile:/k (open now)\n\nShutdown:\n  (nothing to do)\n\nConflicts:\n  ! x bites');
   });
 
   it('numbers shutdown steps by layer: steps that run together share a number', () => {
-    const text = renderPlan({ boot: [], shutdown: [
-      { action: 'shutdown', target: 'a', detail: '', layer: 1 }, { action: 'shutdown', target: 'b', detail: '', layer: 1 }, { action: 'close', target: 'cr_a', detail: '', layer: 2 },
-    ], conflicts: [] });
-    expect(text).toContain('Shutdown:\n  1. shutdown a\n  1. shutdown b\n  2. close cr_a\n');
+    const stop = (guest: string): Step => ({ kind: 'shutdown', layer: 1, guest, timeoutMs: 60_000, onTimeout: 'destroy', fallback: { kind: 'destroy', layer: 1, guest, when: 'shutdown-timed-out' } });
+    const text = renderPlan({ boot: [], shutdown: [stop('a'), stop('b'), { kind: 'close', layer: 2, volume: 'cr_a', mapping: '/dev/mapper/cr_a', timeoutMs: 60_000 }], conflicts: [] });
+    expect(text).toContain([
+      'Shutdown:',
+      '  1. shutdown a — ACPI shutdown, 1min then destroy, in parallel with b',
+      '  1. destroy a — if still running after 1min: virsh destroy',
+      '  1. shutdown b — ACPI shutdown, 1min then destroy, in parallel with a',
+      '  1. destroy b — if still running after 1min: virsh destroy',
+      '  2. close cr_a — /dev/mapper/cr_a, retried while busy',
+    ].join('\n'));
   });
 });
 

@@ -80,7 +80,7 @@ describe('daemon with autostart-marked guests and no [[guest]] tables', () => {
     expect(about('imap').slice(1)).toEqual(['guest started']);
     expect(h.calls.filter((c) => c.startsWith('start'))).toEqual(['start imap']);
     expect(h.domains.get('manual')?.state).toBe('shut-off');
-    expect((await daemon.plan()).boot.filter((s) => s.action === 'start').map((s) => s.target)).toEqual(['imap', 'web']);
+    expect((await daemon.plan()).boot.flatMap((s) => (s.kind === 'start' ? [s.guest] : []))).toEqual(['imap', 'web']);
     await clock.run(daemon.stopGuests([], true));
     expect(h.calls.filter((c) => c.startsWith('shutdown')).sort()).toEqual(['shutdown imap', 'shutdown web']);
   });

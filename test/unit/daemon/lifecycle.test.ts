@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { config, guest, volume } from '../../helpers/config.js';
 import type { Config } from '../../../src/config/types.js';
+import type { StepLogFields } from '../../../src/daemon/steps.js';
 
 
 function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>, opts: { guestsUnitActive?: boolean; intent?: StopIntent; libvirtActive?: boolean; hints?: KeyslotHints; saveEncrypted?: boolean; wanted?: RuntimeWantedStore; loadConfig?: () => Config } = {}) {
@@ -40,8 +41,10 @@ function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>
     wanted: opts.wanted,
     clock,
   });
-  const msgs = () => lines.map((l) => JSON.parse(l) as { msg: string; volume?: string; guest?: string; level: number });
-  return { daemon, notes, lines, msgs, clock };
+  const msgs = () => lines.map((l) => JSON.parse(l) as { msg: string; volume?: string; guest?: string; level: number } & Partial<StepLogFields>);
+  /** The steps the daemon ran, from its typed step events: "layer kind target". */
+  const ran = () => msgs().flatMap((m) => (m.event === 'step-started' && m.step ? [`${m.step.layer} ${m.step.kind} ${m.step.target}`] : []));
+  return { daemon, notes, lines, msgs, ran, clock };
 }
 
 
@@ -200,11 +203,12 @@ describe('daemon lifecycle', () => {
 
   it('explicit stop: guests first (ACPI, then destroy after timeout), then unmount and close; never busy', async () => {
     const h = host();
-    const { daemon, msgs, clock } = setup(lab(), h, { cr_imap: [new TestSource('k', 'typed')], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] });
+    const { daemon, msgs, ran, clock } = setup(lab(), h, { cr_imap: [new TestSource('k', 'typed')], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] });
     await daemon.boot();
     await daemon.startGuests([]);
     await until(() => [...h.domains.values()].every((d) => d.state === 'running'), 'all guests');
     h.calls.length = 0;
+    const booted = ran().length;
     const stopped = daemon.stop();
     await until(() => h.calls.includes('shutdown web') && h.domains.get('office')?.state === 'shut-off', 'web asked, office off');
     await clock.advance(149); // web ignores ACPI; its shutdown timeout is 150 ms
@@ -213,6 +217,10 @@ describe('daemon lifecycle', () => {
     await clock.advance(1);
     expect(h.calls).toContain('destroy web'); // at 150 ms on the daemon's clock, however long that took
     await stopped;
+    // web ignores ACPI: its destroy step runs in its layer, before imap's layer begins.
+    expect(ran().slice(booted)).toEqual([
+      '1 shutdown web', '1 shutdown office', '1 destroy web', '2 shutdown imap', '3 close cr_imap', '3 close cr_data', '3 unmount cr_img', '3 close cr_img',
+    ]);
     const order = h.calls.filter((c) => !c.startsWith('list') && c !== 'events');
     // web is after imap: it stops first; office is independent and stops with web.
     expect(order.slice(0, 2).sort()).toEqual(['shutdown office', 'shutdown web']);
@@ -229,16 +237,19 @@ describe('daemon lifecycle', () => {
     for (const saveEncrypted of [true, false]) {
       const h = new FakeHost().disk('/dev/vg/data', 'file-key').domain('web', ['/dev/mapper/cr_data'], { acpi: false });
       const cfg = config([volume('cr_data', { device: '/dev/vg/data' })], [guest('web', { shutdownTimeoutMs: 100, onTimeout: 'managedsave' })], { bootWaitMs: 200 });
-      const { daemon, msgs, clock } = setup(cfg, h, { cr_data: [new TestSource('k', 'file-key')] }, { saveEncrypted });
+      const { daemon, msgs, ran, clock } = setup(cfg, h, { cr_data: [new TestSource('k', 'file-key')] }, { saveEncrypted });
       await daemon.boot();
       await daemon.startGuests([]);
       await until(() => h.domains.get('web')?.state === 'running', 'web');
+      const booted = ran().length;
       const stopped = daemon.stopGuests([], true);
       await clock.advance(99); // shutdown timeout: 100 ms
       expect(h.calls.filter((c) => /^(managedsave|destroy) /.test(c))).toEqual([]);
       await clock.advance(1);
       expect(h.calls.filter((c) => /^(managedsave|destroy) /.test(c))).toEqual([saveEncrypted ? 'managedsave web' : 'destroy web']);
       await stopped;
+      // The fallbacks the plan names, run through their own executors: save, and destroy when the save is refused.
+      expect(ran().slice(booted)).toEqual(['1 shutdown web', '1 save web', ...(saveEncrypted ? [] : ['1 destroy web'])]);
       expect(h.calls.includes('managedsave web')).toBe(saveEncrypted);
       expect(h.calls.includes('destroy web')).toBe(!saveEncrypted);
       expect(msgs().some((m) => m.level === 50 && m.guest === 'web' && m.msg.startsWith('refusing managedsave'))).toBe(!saveEncrypted);
@@ -302,13 +313,15 @@ describe('daemon lifecycle', () => {
 
   it('lock refuses while a guest runs on the volume, unless asked to stop it', async () => {
     const h = host();
-    const { daemon } = setup(lab(), h, { cr_imap: [new TestSource('k', 'typed')], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] });
+    const { daemon, ran } = setup(lab(), h, { cr_imap: [new TestSource('k', 'typed')], cr_data: [new TestSource('k', 'file-key')], cr_img: [new TestSource('k', 'file-key')] });
     await daemon.boot();
     await daemon.startGuests(['office']);
     await until(() => h.domains.get('office')?.state === 'running', 'office');
     await expect(daemon.lock('cr_img', false)).rejects.toThrow(/used by running guest\(s\) office; stop them first or pass --stop-guests/);
     expect(h.mappings.has('cr_img')).toBe(true);
+    const before = ran().length;
     await daemon.lock('cr_img', true);
+    expect(ran().slice(before)).toEqual(['1 shutdown office', '2 unmount cr_img', '2 close cr_img']);
     expect(h.domains.get('office')?.state).toBe('shut-off');
     expect(h.mappings.has('cr_img')).toBe(false);
     expect(h.calls.slice(-2)).toEqual(['unmount cr_img', 'close cr_img']);

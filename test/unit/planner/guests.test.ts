@@ -28,27 +28,27 @@ describe('planGuestStarts', () => {
 
   it('starts only guests whose volumes are all open, and says what the others wait for', () => {
     const p = planGuestStarts(cfg, open('cr_a'), [obs('dns', { volumes: ['cr_a'] }), obs('imap', { volumes: ['cr_a', 'cr_b'] })], 0);
-    expect(p.start).toEqual(['dns']);
+    expect(p.start.map((s) => s.guest)).toEqual(['dns']);
     expect(p.waiting.get('imap')).toEqual(['cr_b']);
   });
 
   it('holds a guest back while a predecessor that can start has not started yet', () => {
     const p = planGuestStarts(cfg, open('cr_a', 'cr_b'), [obs('dns', { volumes: ['cr_a'] }), obs('imap', { volumes: ['cr_b'] })], 0);
-    expect(p.start).toEqual(['dns']);
+    expect(p.start.map((s) => s.guest)).toEqual(['dns']);
   });
 
   it('does not let a predecessor blocked on a locked volume hold the others hostage', () => {
     const p = planGuestStarts(cfg, open('cr_b'), [obs('dns', { volumes: ['cr_a'] }), obs('imap', { volumes: ['cr_b'] })], 0);
-    expect(p.start).toEqual(['imap']);
+    expect(p.start.map((s) => s.guest)).toEqual(['imap']);
     expect(p.waiting.get('dns')).toEqual(['cr_a']);
   });
 
   it('waits `delay` after the predecessor started and reports when to look again', () => {
     const guests = [obs('dns', { run: 'running', wanted: false, startedAtMs: 1_000, volumes: ['cr_a'] }), obs('web', { volumes: ['cr_a'] })];
     const early = planGuestStarts(cfg, open('cr_a'), guests, 5_000);
-    expect(early.start).toEqual([]);
+    expect(early.start.map((s) => s.guest)).toEqual([]);
     expect(early.nextAtMs).toBe(11_000);
-    expect(planGuestStarts(cfg, open('cr_a'), guests, 11_000).start).toEqual(['web']);
+    expect(planGuestStarts(cfg, open('cr_a'), guests, 11_000).start.map((s) => s.guest)).toEqual(['web']);
   });
 
   it('never starts guests that are not wanted, running, paused or missing', () => {
@@ -58,7 +58,7 @@ describe('planGuestStarts', () => {
       obs('web', { run: 'paused' }),
       obs('x', { run: 'missing' }),
     ];
-    expect(planGuestStarts(cfg, open('cr_a', 'cr_b'), guests, 0).start).toEqual([]);
+    expect(planGuestStarts(cfg, open('cr_a', 'cr_b'), guests, 0).start.map((s) => s.guest)).toEqual([]);
   });
 
   it('restart adoption: running guests and open volumes with nothing wanted → nothing to do', () => {
