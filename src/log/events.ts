@@ -12,6 +12,7 @@ export const LOG_EVENTS = [
   'boot-wait-passed',
   'config-reloaded',
   'config-refused',
+  'api-refused',
   'stop-decided',
   'daemon-stopped',
   'libvirt-unreachable',
