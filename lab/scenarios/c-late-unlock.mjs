@@ -12,7 +12,7 @@ export async function scenarioLateUnlock(t, { con, res }, timings) {
   // The order of events, not a duration: web's QEMU started before boot_wait passed (READY=1 did not wait for
   // the passphrase), and logins came only after boot_wait (the console kept the prompt until then).
   const webAt = (await guestStarts(res)).web;
-  const waitLine = (await cryptvmLog(res)).find((l) => /^boot_wait passed/.test(l.msg));
+  const waitLine = (await cryptvmLog(res)).find((l) => l.event === 'boot-wait-passed');
   const logins = await res.sh('systemctl show -p ActiveEnterTimestampMonotonic --value systemd-user-sessions');
   const loginsAt = Number(logins.out.trim()) / 1e6;
   t.check('c: web started before boot_wait passed; logins only after it', webAt > 0 && waitLine && webAt < waitLine.t && loginsAt >= waitLine.t - 1,

@@ -16,7 +16,7 @@ export async function checkUnattended(t, { res }, label) {
     names.every((m) => new RegExp(`^${m}$`, 'm').test(maps.out)), maps.out.replace(/\n/g, ' '));
   const log = await cryptvmLog(res);
   for (const [volume, re] of Object.entries(WANT)) {
-    const opened = log.find((l) => l.msg === 'volume opened' && l.volume === volume);
+    const opened = log.find((l) => l.event === 'volume-opened' && l.volume === volume);
     t.check(`g: ${label}: journal says ${volume} opened from "${LABEL[volume]}"`,
       !!opened && re.test(opened.source ?? ''), JSON.stringify(opened ?? null).slice(0, 200));
   }

@@ -11,6 +11,7 @@ import { startApi } from '../dbus/service.js';
 import { errorMessage } from '../errors.js';
 import { KeyslotHints } from '../keys/hints.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { ev } from '../log/events.js';
 import { VERSION } from '../version.js';
 import { realHost } from '../wiring/host.js';
 import { wireDaemon } from '../wiring/daemon.js';
@@ -48,11 +49,11 @@ async function main(): Promise<number> {
     config = loadOrExit(args.config, log);
   } catch (e) {
     // One message with every problem; systemd shows it in `systemctl status cryptvm`.
-    if (e instanceof ConfigError) log.error({ problems: e.problems.length }, `configuration refused:\n${e.message}`);
+    if (e instanceof ConfigError) log.error(ev('config-refused', { problems: e.problems.length }), `configuration refused:\n${e.message}`);
     else log.error({ err: e }, errorMessage(e));
     return 1;
   }
-  log.info({ version: VERSION, config: config.path, volumes: config.volumes.length, guests: config.guests.length }, 'starting');
+  log.info(ev('daemon-starting', { version: VERSION, config: config.path, volumes: config.volumes.length, guests: config.guests.length }), 'starting');
 
   const runner = new ProcessRunner();
   const hints = new KeyslotHints(config.daemon.stateDir, log);
@@ -92,7 +93,7 @@ async function main(): Promise<number> {
     log.info({ phase: s.phase, volumes: s.volumes.map((v) => `${v.name}=${v.state}`), guests: s.guests.map((g) => `${g.name}=${g.state}`) }, `status: ${s.status}`);
   });
   process.on('SIGHUP', () => {
-    d.reload().catch((e: unknown) => log.error({ err: e }, `reload refused, keeping the running configuration:\n${errorMessage(e)}`));
+    d.reload().catch((e: unknown) => log.error(ev('config-refused', { err: e }), `reload refused, keeping the running configuration:\n${errorMessage(e)}`));
   });
 
   d.boot().catch((e: unknown) => log.error({ err: e }, `boot failed: ${errorMessage(e)}`));
@@ -100,7 +101,7 @@ async function main(): Promise<number> {
   await fleet?.stop().catch((e: unknown) => log.warn({ err: e }, errorMessage(e)));
   await (await api)?.stop().catch(() => undefined);
   bus?.disconnect();
-  log.info('stopped');
+  log.info(ev('daemon-stopped'), 'stopped');
   return 0;
 }
 

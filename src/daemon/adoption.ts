@@ -4,6 +4,7 @@
 import { basename } from 'node:path';
 import type { Mapping } from '../adapters/dm.js';
 import { CryptvmError } from '../errors.js';
+import { ev } from '../log/events.js';
 import type { VolumeDeps } from './volumes.js';
 import type { VolumeRecord } from './volume-state.js';
 
@@ -31,7 +32,7 @@ export async function adoptable(deps: Pick<VolumeDeps, 'dm' | 'cryptsetup' | 'lo
   if (!deps.dm.isMappingOf(m.uuid, uuid, cfg.name)) return true; // the UUID check below names the conflict
   const s = await deps.dm.mappingState(m);
   if (!s.hasTable) {
-    deps.log.warn({ volume: cfg.name, dm: m.dmName }, `volume ${cfg.name}: /dev/mapper/${cfg.name} is half-made (no table: a cryptsetup killed while opening it); removing it and opening again`);
+    deps.log.warn(ev('volume-half-made', { volume: cfg.name, dm: m.dmName }), `volume ${cfg.name}: /dev/mapper/${cfg.name} is half-made (no table: a cryptsetup killed while opening it); removing it and opening again`);
     await deps.dm.removeHalfMade(cfg.name);
     return false;
   }

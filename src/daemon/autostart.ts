@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config, GuestConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import { ev } from '../log/events.js';
 import { parseDomainDisks } from '../adapters/virsh.js';
 import { autostartGuests, type AutostartDomain } from '../planner/autostart.js';
 
@@ -35,6 +36,6 @@ export function discoverAutostartGuests(config: Config, xmlDir: string, log: Log
 /** The configured guests plus the autostart-marked domains on our volumes, which need no table (logged once). */
 export function withAutostartGuests(config: Config, found: GuestConfig[], log: Logger): Config {
   if (found.length === 0) return config;
-  log.info({ guests: found.map((g) => g.name) }, `gated through libvirt's autostart flag (no [[guest]] table): ${found.map((g) => g.name).join(', ')}`);
+  log.info(ev('autostart-gated', { guests: found.map((g) => g.name) }), `gated through libvirt's autostart flag (no [[guest]] table): ${found.map((g) => g.name).join(', ')}`);
   return { ...config, guests: [...config.guests, ...found] };
 }

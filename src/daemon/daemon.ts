@@ -2,9 +2,9 @@
 // and stop (guests first, then unmount and close — or, on a restart, nothing at all).
 import type { Config, GuestConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
-import type { Notifier } from '../adapters/notify.js';
+import { ev } from '../log/events.js';
 import type { Clock } from '../clock.js';
-import { monotonicUsec } from '../adapters/notify.js';
+import { monotonicUsec, type Notifier } from '../adapters/notify.js';
 import type { SystemdUnits } from '../adapters/systemd.js';
 import { CryptvmError, errorMessage } from '../errors.js';
 import { statusLine } from '../planner/status.js';
@@ -128,7 +128,7 @@ export class Daemon implements DaemonControl {
   /** The `ready` executor: READY=1, so libvirtd may start. */
   private async sayReady(_step: ReadyStep): Promise<void> {
     await this.deps.notifier.notify({ READY: '1', STATUS: this.statusText() });
-    this.deps.log.info({ status: this.statusText(), ready: this.config.daemon.ready }, 'ready');
+    this.deps.log.info(ev('daemon-ready', { status: this.statusText(), ready: this.config.daemon.ready }), 'ready');
   }
 
   /** After READY=1 libvirt may be used. On a restart with cryptvm-guests active, adopt the running guests. */
@@ -265,7 +265,7 @@ export class Daemon implements DaemonControl {
       // New volumes, and locked ones without an error, get their open (and mount) steps; the rest are left alone.
       const opening = (name: string) => this.deps.volumes.mustGet(name).phase === 'locked' && !this.deps.volumes.mustGet(name).error;
       void openVolumes(volumeSteps(next, this.buildStatus().volumes).filter((s) => opening(s.volume)), this.run, this.deps.log);
-      this.deps.log.info({ volumes: next.volumes.length, guests: next.guests.length }, 'configuration reloaded');
+      this.deps.log.info(ev('config-reloaded', { volumes: next.volumes.length, guests: next.guests.length }), 'configuration reloaded');
     } finally {
       await this.deps.notifier.notify({ READY: '1', STATUS: this.statusText() });
     }

@@ -1,5 +1,6 @@
 // A guest's start step: virsh start; a guest libvirt started meanwhile counts as started.
 import { errorMessage } from '../errors.js';
+import { ev } from '../log/events.js';
 import type { StartStep } from '../planner/steps.js';
 import type { GuestRecord } from './guest-state.js';
 import type { GuestDeps } from './guests.js';
@@ -17,7 +18,7 @@ export async function startGuest(deps: GuestDeps, g: GuestRecord, _step: StartSt
     g.startedAtMs = deps.clock.now();
     g.error = undefined;
     if (r === 'already-running') logAlreadyRunning(g, log);
-    else log.info({ volumes: g.volumes }, 'guest started');
+    else log.info(ev('guest-started', { volumes: g.volumes }), 'guest started');
   } catch (e) {
     // libvirtd's own autostart may be starting it at this very moment (virsh start then fails on the
     // domain's state lock): a guest that runs now counts as started.
@@ -26,7 +27,7 @@ export async function startGuest(deps: GuestDeps, g: GuestRecord, _step: StartSt
       logAlreadyRunning(g, log);
     } else {
       g.error = errorMessage(e);
-      log.error({ err: e }, `guest did not start: ${g.error}`);
+      log.error(ev('guest-start-failed', { err: e }), `guest did not start: ${g.error}`);
     }
   } finally {
     done();

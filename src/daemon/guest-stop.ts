@@ -1,6 +1,7 @@
 // A guest's shutdown step and its on_timeout fallbacks (save, destroy): ACPI request (resent while the guest
 // boots), wait for it to be off, then the fallback step the plan names, run through the executor it names.
 import { errorMessage } from '../errors.js';
+import { ev } from '../log/events.js';
 import type { DestroyStep, SaveStep, ShutdownStep, TimeoutStep } from '../planner/steps.js';
 import type { GuestRecord } from './guest-state.js';
 import type { GuestDeps } from './guests.js';
@@ -24,13 +25,13 @@ export async function shutdownGuest(c: StopContext, g: GuestRecord, step: Shutdo
   g.busy = 'stopping';
   c.deps.onChange(name);
   try {
-    log.info({ timeout_s: step.timeoutMs / 1000 }, 'asking guest to shut down');
+    log.info(ev('guest-shutdown-asked', { timeout_s: step.timeoutMs / 1000 }), 'asking guest to shut down');
     if ((await c.deps.virsh.shutdown(name, 'acpi')) === 'not-running') return void (g.run = 'shut-off');
     if (await waitOff(c, g, step.timeoutMs)) {
       c.deps.stopped?.(name, 'graceful');
-      return void log.info('guest shut down');
+      return void log.info(ev('guest-shut-down'), 'guest shut down');
     }
-    log.warn({ action: step.onTimeout }, 'guest did not shut down in time');
+    log.warn(ev('guest-shutdown-timeout', { action: step.onTimeout }), 'guest did not shut down in time');
     await fallback(step.fallback);
     g.run = 'shut-off';
   } finally {
@@ -43,23 +44,23 @@ export async function shutdownGuest(c: StopContext, g: GuestRecord, step: Shutdo
 export async function saveGuest(c: StopContext, g: GuestRecord, step: SaveStep, fallback: RunFallback): Promise<void> {
   const log = c.deps.log.child({ guest: g.cfg.name });
   if (!(await c.deps.saveDirEncrypted())) {
-    log.error("refusing managedsave: libvirt's save directory is not on an encrypted volume and would get the guest's memory in plaintext; destroying instead (see cryptvm doctor)");
+    log.error(ev('guest-save-refused'), "refusing managedsave: libvirt's save directory is not on an encrypted volume and would get the guest's memory in plaintext; destroying instead (see cryptvm doctor)");
     return fallback(step.fallback);
   }
   try {
     await c.deps.virsh.managedSave(g.cfg.name);
-    log.info('guest saved');
+    log.info(ev('guest-saved'), 'guest saved');
     c.deps.stopped?.(g.cfg.name, 'saved');
   } catch (e) {
     // A guest left running would keep its volume open and block the close: destroy is the fallback.
-    log.error({ err: e }, `managedsave failed (${errorMessage(e)}); destroying the guest instead`);
+    log.error(ev('guest-save-failed', { err: e }), `managedsave failed (${errorMessage(e)}); destroying the guest instead`);
     await fallback(step.fallback);
   }
 }
 
 export async function destroyGuest(c: StopContext, g: GuestRecord, _step: DestroyStep): Promise<void> {
   await c.deps.virsh.destroy(g.cfg.name);
-  c.deps.log.child({ guest: g.cfg.name }).info('guest destroyed');
+  c.deps.log.child({ guest: g.cfg.name }).info(ev('guest-destroyed'), 'guest destroyed');
   c.deps.stopped?.(g.cfg.name, 'destroyed');
 }
 

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Config, GuestConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import { ev } from '../log/events.js';
 import type { Clock } from '../clock.js';
 import type { Virsh } from '../adapters/virsh.js';
 import { parseDomainDisks } from '../adapters/virsh.js';
@@ -67,7 +68,7 @@ export class GuestManager {
     for (const g of removed) {
       this.setWanted(g, false);
       this.records.delete(g.cfg.name);
-      this.deps.log.info({ guest: g.cfg.name }, 'guest removed from the configuration: cryptvm no longer starts or stops it');
+      this.deps.log.info(ev('guest-removed', { guest: g.cfg.name }), 'guest removed from the configuration: cryptvm no longer starts or stops it');
     }
     for (const cfg of guests) {
       const r = this.records.get(cfg.name);

@@ -2,6 +2,7 @@
 // attempt is made at once (callers learn whether it answered), then it is retried with backoff in the
 // background until it answers — then the event watcher runs and waiting guests start, with no admin action.
 import type { Logger } from '../log/logger.js';
+import { ev } from '../log/events.js';
 import { errorMessage } from '../errors.js';
 import type { GuestManager } from './guests.js';
 import type { Clock } from '../clock.js';
@@ -47,14 +48,14 @@ export class LibvirtLink {
         await guests.refresh();
       } catch (e) {
         const reason = `waiting for libvirt: ${errorMessage(e)}`;
-        if (this.waiting === undefined) log.warn({ err: e }, `libvirt does not answer; retrying with backoff (guests start once it does)`);
+        if (this.waiting === undefined) log.warn(ev('libvirt-unreachable', { err: e }), `libvirt does not answer; retrying with backoff (guests start once it does)`);
         else log.debug({ err: e, retry_s: delay / 1000 }, 'libvirt still does not answer');
         this.setWaiting(reason);
         firstTry(false);
         await this.deps.clock.sleep(delay, signal).catch(() => undefined);
         continue;
       }
-      if (this.waiting !== undefined) log.info('libvirt answers again');
+      if (this.waiting !== undefined) log.info(ev('libvirt-answers'), 'libvirt answers again');
       this.setWaiting(undefined);
       firstTry(true);
       // The watcher restarts `virsh event` with its own backoff whenever it exits.

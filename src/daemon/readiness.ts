@@ -3,6 +3,7 @@
 // once no volume may still need a person or boot_wait passed.
 import type { ReadyMode } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import { ev } from '../log/events.js';
 import { consoleWaitsFor, isUnattended, readyDecision, type ReadyDecision, type ReadyVolume } from '../planner/ready.js';
 import type { ChangeEvent, DaemonPhase } from '../api/types.js';
 import type { VolumeRecord } from './volume-state.js';
@@ -90,9 +91,9 @@ export class BootReadiness {
     this.bootWaitOver = true;
     const s = this.deps.bootWaitMs() / 1000;
     if (this.deps.phase() !== 'ready') {
-      this.deps.log.warn({ boot_wait_s: s, waiting: pending }, 'boot_wait passed: letting libvirtd start; locked volumes keep waiting for a passphrase');
+      this.deps.log.warn(ev('boot-wait-passed', { boot_wait_s: s, waiting: pending }), 'boot_wait passed: letting libvirtd start; locked volumes keep waiting for a passphrase');
     } else if (waiting.length > 0) {
-      this.deps.log.warn({ boot_wait_s: s, waiting }, `boot_wait passed: logins no longer wait; ${waiting.join(', ')} keep waiting for a passphrase (cryptvm unlock)`);
+      this.deps.log.warn(ev('boot-wait-passed', { boot_wait_s: s, waiting }), `boot_wait passed: logins no longer wait; ${waiting.join(', ')} keep waiting for a passphrase (cryptvm unlock)`);
     }
     this.deps.changed();
   }

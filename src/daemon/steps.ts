@@ -2,14 +2,15 @@
 // missing kind a compile error). Each step run is logged as a typed event; failures are returned, and the
 // caller logs them (with its own words) as `step-failed`.
 import type { Logger } from '../log/logger.js';
+import { ev, type LogEvent } from '../log/events.js';
 import { stepTarget, byLayer, type Step, type StepKind } from '../planner/steps.js';
 import { Semaphore } from './semaphore.js';
 
 export type Executor<K extends StepKind> = (step: Extract<Step, { kind: K }>) => Promise<void>;
 export type Executors = { [K in StepKind]: Executor<K> };
 
-/** The `event` field of the log lines about executed steps. */
-export type StepEvent = 'step-started' | 'step-done' | 'step-failed';
+/** The `event` field of the log lines about executed steps (part of the one vocabulary, src/log/events.ts). */
+export type StepEvent = Extract<LogEvent, 'step-started' | 'step-done' | 'step-failed'>;
 
 export interface StepRef {
   kind: StepKind;
@@ -28,7 +29,7 @@ export function stepRef(s: Step): StepRef {
 }
 
 export function stepFields(event: StepEvent, s: Step): StepLogFields {
-  return { event, step: stepRef(s) };
+  return ev(event, { step: stepRef(s) });
 }
 
 /** Runs one step with the executor its kind names. Throws what the executor throws. */

@@ -4,6 +4,7 @@ import type { SystemdUnits } from '../adapters/systemd.js';
 import type { Notifier } from '../adapters/notify.js';
 import type { Clock } from '../clock.js';
 import { errorMessage } from '../errors.js';
+import { ev } from '../log/events.js';
 import { extendWhile } from './keepalive.js';
 import { decideStop, libvirtActive } from './stop-intent.js';
 import { closeVolumes, logFailures, nextLayer, stopGuestLayers, type StopPath } from './stop-path.js';
@@ -36,11 +37,11 @@ async function stopNow(p: StopNow): Promise<void> {
   const { intent, why } = await decideStop({ jobIntent: units && (() => units.stopIntent(p.unitName)), systemState: p.systemState, log: p.log });
   p.volumes.abortAll();
   if (intent !== 'stop') {
-    p.log.info({ why }, `not a stop (${why}): leaving guests running and volumes open for the next daemon`);
+    p.log.info(ev('stop-decided', { intent, why }), `not a stop (${why}): leaving guests running and volumes open for the next daemon`);
     p.stopping.abort();
     return;
   }
-  p.log.info({ why }, `stopping guests, then closing volumes (${why})`);
+  p.log.info(ev('stop-decided', { intent, why }), `stopping guests, then closing volumes (${why})`);
   const libvirtUp = await libvirtActive(p.units, p.log);
   let layer = 1;
   if (libvirtUp) {
@@ -53,7 +54,7 @@ async function stopNow(p: StopNow): Promise<void> {
   // Planned now, from the guests still running: a guest that did not go down keeps its volume open.
   const closes = await closeVolumes(p, layer, libvirtUp);
   for (const [volume, users] of closes.held) {
-    p.log.error({ volume, guests: users }, `not closing volume ${volume}: guest(s) ${users.join(', ')} still run on it`);
+    p.log.error(ev('volume-not-closed', { volume, guests: users }), `not closing volume ${volume}: guest(s) ${users.join(', ')} still run on it`);
   }
   logFailures(p.log, closes.failures);
 }

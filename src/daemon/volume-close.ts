@@ -1,5 +1,6 @@
 // A volume's unmount and close steps: each retried while busy up to its timeout, then Busy naming the holders.
 import type { Logger } from '../log/logger.js';
+import { ev } from '../log/events.js';
 import { CryptvmError } from '../errors.js';
 import type { VolumeRecord } from './volume-state.js';
 import type { VolumeDeps } from './volumes.js';
@@ -29,7 +30,7 @@ async function retryWhileBusy(c: CloseOps, r: VolumeRecord, timeoutMs: number, a
       c.set(r, { phase: 'open', error: `busy: held by ${holders.join(', ') || 'an unknown process'}` });
       throw new CryptvmError('Busy', `volume ${name}: still in use after ${Math.round(timeoutMs / 1000)}s (${outcome}), held by ${holders.join(', ') || 'an unknown process'}; stop what uses it, then run cryptvm lock ${name}`, { volume: name });
     }
-    log.warn({ holders, what: outcome }, `volume busy, retrying in ${delay} ms`);
+    log.warn(ev('volume-busy', { holders, what: outcome }), `volume busy, retrying in ${delay} ms`);
     await clock.sleep(delay);
   }
 }
@@ -48,7 +49,7 @@ export async function closeNow(c: CloseOps, r: VolumeRecord, timeoutMs: number):
     if ((await unmountOnce(c, r, log)) === 'filesystem busy') return 'filesystem busy';
     const res = await c.deps.cryptsetup.close(r.cfg.name);
     if (res === 'busy') return 'mapping busy';
-    log.info(res === 'closed' ? 'volume closed' : 'volume was already closed');
+    log.info(ev(res === 'closed' ? 'volume-closed' : 'volume-already-closed'), res === 'closed' ? 'volume closed' : 'volume was already closed');
     c.set(r, { phase: 'locked', keySource: undefined, error: undefined });
     return 'done';
   });
@@ -59,7 +60,7 @@ async function unmountOnce(c: CloseOps, r: VolumeRecord, log: Logger): Promise<A
   const m = r.cfg.mount;
   if (m && c.deps.mounts.isMounted(m.where)) {
     if ((await c.deps.mounts.unmount(m.where)) === 'busy') return 'filesystem busy';
-    log.info({ where: m.where }, 'filesystem unmounted');
+    log.info(ev('filesystem-unmounted', { where: m.where }), 'filesystem unmounted');
   }
   r.mounted = false;
   return 'done';

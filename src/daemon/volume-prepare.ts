@@ -1,6 +1,7 @@
 // A volume before its unlock: the device is there, it is LUKS with the right UUID (no clone), or its mapping
 // exists already and is adopted (then mounted). Throws what is wrong, naming the volume and the fix.
 import type { Logger } from '../log/logger.js';
+import { ev } from '../log/events.js';
 import { CryptvmError } from '../errors.js';
 import { adoptable } from './adoption.js';
 import { checkLuksUuid, type LuksIdentities } from './luks-identity.js';
@@ -39,7 +40,7 @@ export async function prepareVolume(c: PrepareOps, r: VolumeRecord, signal: Abor
     }
     r.keySource = r.keySource ?? 'adopted';
     r.mounted = cfg.mount ? c.deps.mounts.isMounted(cfg.mount.where) : false;
-    log.info({ mounted: r.mounted }, 'volume adopted');
+    log.info(ev('volume-adopted', { mounted: r.mounted }), 'volume adopted');
     await c.mount(r, log);
     c.set(r, { phase: 'open', error: undefined });
     return false;

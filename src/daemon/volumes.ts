@@ -3,6 +3,7 @@
 // The only code that sequences cryptsetup/dm/mount calls for a volume. Errors end up in the volume's record
 // (and are logged here, once); nothing is thrown to the caller except from unmount(), close() and ensureMounted().
 import type { Logger } from '../log/logger.js';
+import { ev } from '../log/events.js';
 import type { VolumeConfig } from '../config/types.js';
 import { CryptvmError, errorMessage } from '../errors.js';
 import type { Cryptsetup } from '../adapters/cryptsetup.js';
@@ -54,11 +55,11 @@ export class VolumeManager {
       if (configured.has(name)) continue;
       if (r.phase === 'open' || r.phase === 'closing') {
         r.removed = true;
-        this.deps.log.warn({ volume: name, guests: this.deps.guestsOf(name) }, `volume ${name} was removed from the configuration but is open: left open (a reload never closes a mapping); run cryptvm lock ${name} to close it`);
+        this.deps.log.warn(ev('volume-removed-left-open', { volume: name, guests: this.deps.guestsOf(name) }), `volume ${name} was removed from the configuration but is open: left open (a reload never closes a mapping); run cryptvm lock ${name} to close it`);
       } else {
         r.abort.abort();
         this.records.delete(name);
-        this.deps.log.info({ volume: name }, 'volume removed from the configuration: no longer unlocked');
+        this.deps.log.info(ev('volume-removed', { volume: name }), 'volume removed from the configuration: no longer unlocked');
       }
     }
     for (const cfg of volumes) {
@@ -153,10 +154,10 @@ export class VolumeManager {
       if (!result.opened) {
         if (signal.aborted) return await this.reconcile(r);
         this.set(r, { phase: 'locked', error: `no key source opened it: ${result.reasons.join('; ')}` });
-        log.warn({ reasons: result.reasons }, 'volume still locked: no key source opened it; run `cryptvm unlock` to try again');
+        log.warn(ev('volume-still-locked', { reasons: result.reasons }), 'volume still locked: no key source opened it; run `cryptvm unlock` to try again');
         return;
       }
-      log.info({ source: result.source, skipped: result.skipped }, 'volume opened');
+      log.info(ev('volume-opened', { source: result.source, skipped: result.skipped }), 'volume opened');
       r.keySource = result.source;
       r.skipped = result.skipped;
       await this.mountIfNeeded(r, log);
@@ -164,12 +165,12 @@ export class VolumeManager {
     } catch (e) {
       if (signal.aborted) return await this.reconcile(r);
       if (!alone && /\bkilled by SIGKILL\b/.test(errorMessage(e))) {
-        log.error({ err: e }, `${errorMessage(e)} — probably the OOM killer (see the kernel log): trying once more with no other unlock running`);
+        log.error(ev('volume-open-killed', { err: e }), `${errorMessage(e)} — probably the OOM killer (see the kernel log): trying once more with no other unlock running`);
         return await this.run(r, forcePrompt, signal, true);
       }
       const err = await explainInUse(this.deps, r, e);
       this.set(r, { phase: 'failed', error: errorMessage(err) });
-      log.error({ err }, errorMessage(err));
+      log.error(ev('volume-open-failed', { err }), errorMessage(err));
     }
   }
 
@@ -181,7 +182,7 @@ export class VolumeManager {
     }
     await this.deps.mounts.mount(`/dev/mapper/${r.cfg.name}`, m.where, { options: m.options, type: m.type });
     r.mounted = true;
-    log.info({ where: m.where }, 'filesystem mounted');
+    log.info(ev('filesystem-mounted', { where: m.where }), 'filesystem mounted');
   }
 
   /**

@@ -3,6 +3,7 @@
 import { Message, MessageFlag, type MessageBus } from 'dbus-next';
 import type { DaemonControl } from '../api/types.js';
 import type { Logger } from '../log/logger.js';
+import { ev } from '../log/events.js';
 import { apiError, isExpected, toNamedError } from './errors.js';
 import { CODECS, type Result } from './codec.js';
 import { introspectionXml, isMethodName, METHODS, signature, type MethodName, type MethodSpec } from './members.js';
@@ -62,7 +63,7 @@ export function createDispatcher(bus: MessageBus, control: DaemonControl, log: L
       const body = await invoke(member, control, msg.body);
       reply(msg, Message.newMethodReturn(msg, signature(spec.out), body));
     } catch (e) {
-      if (isExpected(e)) log.info({ method: member, err: (e as Error).message }, `D-Bus ${member} refused`);
+      if (isExpected(e)) log.info(ev('api-refused', { method: member, err: (e as Error).message }), `D-Bus ${member} refused`);
       else log.error({ method: member, err: e }, `D-Bus ${member} failed unexpectedly`);
       fail(msg, e);
     }

@@ -5,6 +5,7 @@
 // would not help, so it propagates to the caller after the key is wiped. A source may also open the volume
 // itself ('opened': LUKS2 tokens through cryptsetup) — no key passes through here then.
 import type { Logger } from '../log/logger.js';
+import { ev } from '../log/events.js';
 import type { KeyServerConfig, KeySourceSpec, VolumeConfig } from '../config/types.js';
 import { HttpsSource } from './https.js';
 import { CryptvmError, errorMessage } from '../errors.js';
@@ -44,7 +45,7 @@ export async function unlockWithChain(ctx: KeyContext, sources: KeySource[], try
         break;
       }
       if (attempt.kind === 'unavailable') {
-        log?.debug({ volume, source: attempt.source, reason: attempt.reason }, 'key source unavailable, trying the next one');
+        log?.debug(ev('key-source-unavailable', { volume, source: attempt.source, reason: attempt.reason }), 'key source unavailable, trying the next one');
         reasons.push(`${attempt.source}: ${attempt.reason}`);
         break;
       }
@@ -64,7 +65,7 @@ export async function unlockWithChain(ctx: KeyContext, sources: KeySource[], try
       source.report?.(ctx, result);
       if (result === 'ok') return { opened: true, source: attempt.source, skipped: reasons };
       const of = attempts > 1 ? ` (attempt ${n} of ${attempts})` : '';
-      log?.debug({ volume, source: attempt.source }, `wrong key${of}`);
+      log?.debug(ev('wrong-key', { volume, source: attempt.source, attempt: n, attempts }), `wrong key${of}`);
       reasons.push(`${attempt.source}: wrong passphrase or key${of}`);
     }
   }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeySource } from '../../../src/keys/types.js';
 import { createLogger } from '../../../src/log/logger.js';
+import type { LogEvent } from '../../../src/log/events.js';
 import { discoverAutostartGuests } from '../../../src/daemon/autostart.js';
 import { autostartGuests } from '../../../src/planner/autostart.js';
 import type { Config } from '../../../src/config/types.js';
@@ -35,6 +36,8 @@ describe('discoverAutostartGuests (the libvirt XML directory on disk)', () => {
 });
 
 describe('daemon with autostart-marked guests and no [[guest]] tables', () => {
+  /** The lines that say how a guest's start went (one per guest and outcome). */
+  const START_EVENTS = new Set<LogEvent | undefined>(['guest-already-running', 'guest-waiting', 'guest-started', 'guest-start-failed']);
   // One FakeClock for the daemon and the host (guests power off 20 ms on it after an ACPI request).
   function setup(cfg: Config, h: FakeHost, clock: FakeClock, sources: Record<string, KeySource[]>, virsh?: FakeHost['virsh']) {
     const lines: string[] = [];
@@ -48,7 +51,7 @@ describe('daemon with autostart-marked guests and no [[guest]] tables', () => {
       virsh,
       clock,
     });
-    const msgs = () => lines.map((l) => JSON.parse(l) as { msg: string; guest?: string });
+    const msgs = () => lines.map((l) => JSON.parse(l) as { msg: string; guest?: string; guests?: string[]; event?: LogEvent });
     return { daemon, msgs };
   }
   const cfg = () => config([volume('cr_data', { keys: [{ kind: 'keyfile', path: '/k' }] }), volume('cr_imap')], [], { bootWaitMs: 60_000 });
@@ -66,18 +69,18 @@ describe('daemon with autostart-marked guests and no [[guest]] tables', () => {
     const prompt = new Key('prompt');
     const { daemon, msgs } = setup(cfg(), h, clock, { cr_data: [new Key('keyfile:/k', 'file-key')], cr_imap: [prompt] });
     await daemon.boot(); // READY once cr_data is open: the passphrase of cr_imap does not hold it back
-    expect(msgs().filter((m) => /autostart flag/.test(m.msg)).map((m) => m.msg)).toEqual(["gated through libvirt's autostart flag (no [[guest]] table): imap, web"]);
+    expect(msgs().filter((m) => m.event === 'autostart-gated').map((m) => [m.guests, m.msg])).toEqual([[['imap', 'web'], "gated through libvirt's autostart flag (no [[guest]] table): imap, web"]]);
     h.libvirtdAutostarts(); // libvirtd starts after READY=1 and autostarts what it can
     expect(h.calls).toEqual(expect.arrayContaining(['autostart web', 'autostart-failed imap']));
     await daemon.startGuests([]); // cryptvm-guests.service
     const status = daemon.status().guests;
     expect(status.map((g) => [g.name, g.state, g.fromLibvirtAutostart])).toEqual([['imap', 'waiting', true], ['web', 'running', true]]);
-    const about = (g: string) => msgs().filter((m) => m.guest === g && /^guest /.test(m.msg)).map((m) => m.msg);
-    expect(about('web')).toEqual(["guest already running: libvirt's autostart started it"]);
-    expect(about('imap')).toEqual(["guest waits for cr_imap: cryptvm starts it when it opens; libvirt's own autostart could not start it without that disk (see journalctl -u libvirtd)"]);
+    const about = (g: string) => msgs().filter((m) => m.guest === g && START_EVENTS.has(m.event)).map((m) => `${m.event}: ${m.msg}`);
+    expect(about('web')).toEqual(["guest-already-running: guest already running: libvirt's autostart started it"]);
+    expect(about('imap')).toEqual(["guest-waiting: guest waits for cr_imap: cryptvm starts it when it opens; libvirt's own autostart could not start it without that disk (see journalctl -u libvirtd)"]);
     prompt.answer('typed');
     await until(() => h.domains.get('imap')?.state === 'running', 'imap after its passphrase');
-    expect(about('imap').slice(1)).toEqual(['guest started']);
+    expect(about('imap').slice(1)).toEqual(['guest-started: guest started']);
     expect(h.calls.filter((c) => c.startsWith('start'))).toEqual(['start imap']);
     expect(h.domains.get('manual')?.state).toBe('shut-off');
     expect((await daemon.plan()).boot.flatMap((s) => (s.kind === 'start' ? [s.guest] : []))).toEqual(['imap', 'web']);
@@ -100,7 +103,7 @@ describe('daemon with autostart-marked guests and no [[guest]] tables', () => {
     await daemon.startGuests(['web']);
     await until(() => daemon.status().guests.find((g) => g.name === 'web')?.state === 'running', 'web running');
     expect(daemon.status().guests.find((g) => g.name === 'web')?.error).toBeUndefined();
-    expect(msgs().filter((m) => m.guest === 'web' && /^guest /.test(m.msg)).map((m) => m.msg)).toEqual(["guest already running: libvirt's autostart started it"]);
-    expect(msgs().some((m) => /did not start/.test(m.msg))).toBe(false);
+    expect(msgs().filter((m) => m.guest === 'web' && START_EVENTS.has(m.event)).map((m) => [m.event, m.msg])).toEqual([['guest-already-running', "guest already running: libvirt's autostart started it"]]);
+    expect(msgs().some((m) => m.event === 'guest-start-failed')).toBe(false);
   });
 });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { KeySource } from '../../../src/keys/types.js';
 import type { StopIntent } from '../../../src/adapters/systemd.js';
 import { createLogger } from '../../../src/log/logger.js';
+import type { LogEvent } from '../../../src/log/events.js';
 import { PromptBroker } from '../../../src/keys/broker.js';
 import { PromptSource } from '../../../src/keys/prompt.js';
 import { expectedDmUuid } from '../../../src/adapters/dm.js';
@@ -52,7 +53,7 @@ function setup(cfg: Config, host: FakeHost, opts: SetupOptions = {}) {
     clock,
     ...opts.extra,
   });
-  const msgs = () => lines.map((l) => JSON.parse(l) as { msg: string; volume?: string; guest?: string; level: number; err?: unknown });
+  const msgs = () => lines.map((l) => JSON.parse(l) as { msg: string; volume?: string; guest?: string; level: number; err?: unknown; event?: LogEvent; intent?: string; why?: string });
   return { ...made, asker, clock, notes, lines, msgs };
 }
 
@@ -314,14 +315,14 @@ describe('stop or restart when systemd cannot be asked', () => {
     expect(h.domains.get('g')?.state).toBe('shut-off');
     expect(h.mappings.has('cr_a')).toBe(false);
     expect(msgs().some((m) => m.level === 40 && /cannot ask systemd for the unit's job: org\.freedesktop\.DBus\.Error\.NoReply/.test(m.msg))).toBe(true);
-    expect(msgs().some((m) => /stopping guests, then closing volumes .*the system is shutting down/.test(m.msg))).toBe(true);
+    expect(msgs().some((m) => m.event === 'stop-decided' && m.intent === 'stop' && /the system is shutting down$/.test(m.why ?? ''))).toBe(true);
   });
 
   it('the job cannot be asked and the system runs: everything is kept, and the log says why', async () => {
     const { h, msgs } = await scenario(async () => 'running');
     expect(h.domains.get('g')?.state).toBe('running');
     expect(h.mappings.has('cr_a')).toBe(true);
-    expect(msgs().some((m) => /not a stop \(cannot ask systemd for the unit's job: .*NoReply.*the system is running: treated as a restart\)/.test(m.msg))).toBe(true);
+    expect(msgs().some((m) => m.event === 'stop-decided' && m.intent === 'keep' && /^cannot ask systemd for the unit's job: .*NoReply.*the system is running: treated as a restart$/.test(m.why ?? ''))).toBe(true);
   });
 
   it('neither can be asked: everything is kept (a restart-safe default), both causes logged', async () => {
@@ -400,7 +401,7 @@ describe('guests that fail', () => {
     expect(h.domains.get('g')?.state).toBe('shut-off');
     expect(h.calls).toContain('destroy g');
     expect(h.mappings.has('cr_a')).toBe(false);
-    expect(msgs().some((m) => m.guest === 'g' && m.level === 50 && /^managedsave failed \(virsh managedsave g failed.*\); destroying the guest instead$/.test(m.msg))).toBe(true);
+    expect(msgs().some((m) => m.guest === 'g' && m.level === 50 && m.event === 'guest-save-failed' && /^managedsave failed \(virsh managedsave g failed.*\); destroying the guest instead$/.test(m.msg))).toBe(true);
   });
 });
 
@@ -424,7 +425,7 @@ describe('a guest that fails to start', () => {
     const bad = daemon.status().guests.find((g) => g.name === 'bad');
     expect(bad?.error).toMatch(/Cannot access storage file/);
     expect(bad?.state).not.toBe('running');
-    expect(msgs().some((m) => m.guest === 'bad' && m.level === 50 && /Cannot access storage file/.test(m.msg))).toBe(true);
+    expect(msgs().some((m) => m.guest === 'bad' && m.level === 50 && m.event === 'guest-start-failed' && /Cannot access storage file/.test(m.msg))).toBe(true);
     expect(daemon.status().volumes.map((v) => v.state)).toEqual(['open', 'open']);
     broken = false;
     await daemon.startGuests(['bad']);
@@ -493,7 +494,7 @@ describe('half-made or foreign state at adoption', () => {
     expect(daemon.status().volumes[0]).toMatchObject({ state: 'open', keySource: 'k' });
     expect(h.calls).toEqual(['dmsetup remove cr_a', 'open cr_a']);
     expect(h.mappings.get('cr_a')?.noTable).toBeUndefined();
-    expect(msgs().some((m) => /half-made/.test(m.msg))).toBe(true);
+    expect(msgs().some((m) => m.event === 'volume-half-made' && m.volume === 'cr_a' && m.level === 40)).toBe(true);
   });
 
   it('a suspended mapping is not adopted: the volume fails with what to do', async () => {
@@ -542,6 +543,6 @@ describe('half-made or foreign state at adoption', () => {
     // Killed again on its retry: it fails, once, with the kill in its error.
     expect(daemon.status().volumes[1]?.state).toBe('failed');
     expect(daemon.status().volumes[1]?.error).toMatch(/killed by SIGKILL/);
-    expect(msgs().filter((m) => /probably the OOM killer/.test(m.msg)).map((m) => m.volume)).toEqual(['cr_a', 'cr_b']);
+    expect(msgs().filter((m) => m.event === 'volume-open-killed').map((m) => m.volume)).toEqual(['cr_a', 'cr_b']);
   });
 });

@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { config, guest, volume } from '../../helpers/config.js';
 import type { Config } from '../../../src/config/types.js';
-import type { StepLogFields } from '../../../src/daemon/steps.js';
+import type { StepRef } from '../../../src/daemon/steps.js';
+import type { LogEvent } from '../../../src/log/events.js';
 
 
 function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>, opts: { guestsUnitActive?: boolean; intent?: StopIntent; libvirtActive?: boolean; hints?: KeyslotHints; saveEncrypted?: boolean; wanted?: RuntimeWantedStore; loadConfig?: () => Config } = {}) {
@@ -41,7 +42,7 @@ function setup(cfg: Config, host: FakeHost, sources: Record<string, KeySource[]>
     wanted: opts.wanted,
     clock,
   });
-  const msgs = () => lines.map((l) => JSON.parse(l) as { msg: string; volume?: string; guest?: string; level: number } & Partial<StepLogFields>);
+  const msgs = () => lines.map((l) => JSON.parse(l) as { msg: string; volume?: string; guest?: string; level: number; event?: LogEvent; step?: StepRef });
   /** The steps the daemon ran, from its typed step events: "layer kind target". */
   const ran = () => msgs().flatMap((m) => (m.event === 'step-started' && m.step ? [`${m.step.layer} ${m.step.kind} ${m.step.target}`] : []));
   return { daemon, notes, lines, msgs, ran, clock };
@@ -113,7 +114,7 @@ describe('daemon lifecycle', () => {
     await clock.advance(1);
     expect(notes.find((n) => n.READY)).toBeDefined();
     await booted;
-    expect(msgs().filter((m) => m.msg.startsWith('boot_wait passed'))).toHaveLength(1);
+    expect(msgs().filter((m) => m.event === 'boot-wait-passed')).toHaveLength(1);
     expect(daemon.status().consoleWait).toEqual([]);
   });
 
@@ -191,7 +192,7 @@ describe('daemon lifecycle', () => {
     expect(notes.some((n) => n.READY)).toBe(true);
     await booted;
     expect(notes.find((n) => n.READY)?.STATUS).toBe('ready: 2/3 volumes open, 0/3 guests running');
-    expect(msgs().some((m) => m.msg.startsWith('boot_wait passed') && m.level === 40)).toBe(true);
+    expect(msgs().some((m) => m.event === 'boot-wait-passed' && m.level === 40)).toBe(true);
     await daemon.startGuests([]);
     await until(() => h.domains.get('office')?.state === 'running' && h.domains.get('web')?.state === 'running', 'web and office');
     expect(h.domains.get('imap')?.state).toBe('shut-off');
@@ -230,7 +231,7 @@ describe('daemon lifecycle', () => {
     expect(order.indexOf('unmount cr_img')).toBeLessThan(order.indexOf('close cr_img'));
     expect(h.mappings.size).toBe(0);
     expect(h.busyCloses).toBe(0);
-    expect(msgs().find((m) => m.guest === 'web' && m.msg === 'guest did not shut down in time')).toBeDefined();
+    expect(msgs().find((m) => m.guest === 'web' && m.event === 'guest-shutdown-timeout')).toBeDefined();
   });
 
   it('on_timeout managedsave: saves when the save dir is encrypted, destroys (and says why) when not', async () => {
@@ -252,7 +253,7 @@ describe('daemon lifecycle', () => {
       expect(ran().slice(booted)).toEqual(['1 shutdown web', '1 save web', ...(saveEncrypted ? [] : ['1 destroy web'])]);
       expect(h.calls.includes('managedsave web')).toBe(saveEncrypted);
       expect(h.calls.includes('destroy web')).toBe(!saveEncrypted);
-      expect(msgs().some((m) => m.level === 50 && m.guest === 'web' && m.msg.startsWith('refusing managedsave'))).toBe(!saveEncrypted);
+      expect(msgs().some((m) => m.level === 50 && m.guest === 'web' && m.event === 'guest-save-refused')).toBe(!saveEncrypted);
     }
   });
 
@@ -274,7 +275,7 @@ describe('daemon lifecycle', () => {
     await second.clock.advance(60_000); // anything the new daemon would do on its own has been done by now
     expect(h.calls.filter((c) => /^(open|close|start|shutdown|destroy|mount|unmount) /.test(c))).toEqual([]);
     expect([...h.domains.values()].map((d) => d.id)).toEqual(ids);
-    expect(second.msgs().filter((m) => m.msg === 'volume adopted').map((m) => m.volume)).toEqual(['cr_imap', 'cr_data', 'cr_img']);
+    expect(second.msgs().filter((m) => m.event === 'volume-adopted').map((m) => m.volume)).toEqual(['cr_imap', 'cr_data', 'cr_img']);
     expect(second.daemon.status().status).toBe('ready: 3/3 volumes open, 3/3 guests running');
   });
 
@@ -345,10 +346,10 @@ describe('daemon lifecycle', () => {
     expect(s.volumes.map((v) => [v.name, v.state, v.removed])).toEqual([['cr_data', 'open', true], ['cr_img', 'open', false]]);
     expect(s.status).toBe('ready: 1/1 volumes open, 0/1 guests running');
     expect(h.mappings.has('cr_data')).toBe(true); // a reload never closes a mapping
-    expect(msgs().find((m) => m.msg.startsWith('volume cr_data was removed from the configuration but is open'))?.level).toBe(40);
-    expect(msgs().some((m) => m.volume === 'cr_imap' && m.msg === 'volume removed from the configuration: no longer unlocked')).toBe(true);
+    expect(msgs().find((m) => m.event === 'volume-removed-left-open' && m.volume === 'cr_data')?.level).toBe(40);
+    expect(msgs().some((m) => m.volume === 'cr_imap' && m.event === 'volume-removed')).toBe(true);
     expect(s.guests.map((g) => g.name)).toEqual(['office']);
-    expect(msgs().filter((m) => m.msg.startsWith('guest removed from the configuration')).map((m) => m.guest)).toEqual(['imap', 'web']);
+    expect(msgs().filter((m) => m.event === 'guest-removed').map((m) => m.guest)).toEqual(['imap', 'web']);
     prompt.answer('typed'); // too late: the request was cancelled with the volume
     await clock.advance(60_000);
     expect(h.mappings.has('cr_imap')).toBe(false);
