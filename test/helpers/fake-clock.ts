@@ -58,6 +58,17 @@ export class FakeClock implements Clock {
     return watched;
   }
 
+  /**
+   * Waits (for real I/O, 1 ms at a time, at most limitMs of it) until a sleeper is due at the given reading,
+   * for code that reads the disk between its waits; the clock does not move.
+   */
+  async armed(at: number, limitMs = 5_000): Promise<void> {
+    for (let waited = 0; !this.timers.some((x) => x.at === at); waited++) {
+      if (waited > limitMs) throw new Error(`FakeClock.armed: no sleeper due at ${at} (sleepers due at ${this.pending().slice(0, 5).join(', ')})`);
+      await delay(1);
+    }
+  }
+
   /** Sleepers still waiting, by their time (what a test expects to be armed). */
   pending(): number[] {
     return this.timers.map((x) => x.at).sort((a, b) => a - b);
