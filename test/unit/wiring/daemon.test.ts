@@ -24,7 +24,8 @@ describe('wireDaemon', () => {
     const states: string[] = [];
     daemon.onChange((e) => void (e.kind === 'volume' && states.push(e.volume.state)));
     const unlocking = daemon.unlock(['cr_a']);
-    await clock.advance(1); // the broker's gather (1 ms)
+    await clock.armed(1); // the key file was read (it is missing): the broker gathers for 1 ms
+    await clock.advance(1);
     const tickets = await unlocking;
     expect(tickets).toEqual([{ volume: 'cr_a', askId: 'cryptsetup:/dev/vg/cr_a' }]);
     expect(asker.open).toHaveLength(1);
@@ -44,6 +45,7 @@ describe('wireDaemon', () => {
     const { daemon } = daemonOnFakeHost(cfg, h, { log: createLogger({ level: 'silent' }), units, asker, clock, gatherMs: 20 });
     const booted = daemon.boot();
     // Both volumes reach the broker at once; it gathers for 20 ms on the clock, then asks once.
+    await clock.armed(20);
     await clock.advance(19);
     expect(asker.asks).toHaveLength(0);
     await clock.advance(1);
