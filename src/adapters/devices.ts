@@ -4,8 +4,7 @@ import { open, realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CryptvmError } from '../errors.js';
 import { formatDuration } from '../config/duration.js';
-import { sleep } from '../time.js';
-import { monotonicNow } from '../clock.js';
+import { pause, systemClock, type Clock } from '../clock.js';
 
 const BY: Record<string, string> = { UUID: 'by-uuid', PARTUUID: 'by-partuuid', LABEL: 'by-label', PARTLABEL: 'by-partlabel' };
 
@@ -22,9 +21,12 @@ export function udevEscape(value: string): string {
 
 export class Devices {
   private readonly dev: string;
+  private readonly clock: Clock;
 
-  constructor(roots: { devRoot?: string } = {}) {
+  /** devRoot: where /dev is (tests); clock: the one waitFor polls on (default: the system's). */
+  constructor(roots: { devRoot?: string; clock?: Clock } = {}) {
     this.dev = roots.devRoot ?? '/dev';
+    this.clock = roots.clock ?? systemClock;
   }
 
   /** The path udev would give the spec (before resolving symlinks); throws InvalidArgs on a malformed spec. */
@@ -63,15 +65,15 @@ export class Devices {
     return lower === link ? undefined : realpath(lower).catch(() => undefined);
   }
 
-  /** Polls (250 ms, doubling up to 1 s) until the device exists. */
+  /** Polls (250 ms, doubling up to 1 s, on the clock) until the device exists. */
   async waitFor(spec: string, timeoutMs: number, signal?: AbortSignal, volume?: string): Promise<string> {
     const who = volume ? `volume ${volume}: ` : '';
-    const deadline = monotonicNow() + timeoutMs;
+    const deadline = this.clock.now() + timeoutMs;
     for (let delay = 250; ; delay = Math.min(delay * 2, 1000)) {
       if (signal?.aborted) throw new CryptvmError('Cancelled', `${who}stopped waiting for device ${spec}`, { volume, cause: signal.reason });
       const path = await this.resolve(spec);
       if (path) return path;
-      const left = deadline - monotonicNow();
+      const left = deadline - this.clock.now();
       if (left <= 0) {
         throw new CryptvmError(
           'DeviceNotFound',
@@ -79,7 +81,7 @@ export class Devices {
           { volume },
         );
       }
-      await sleep(Math.min(delay, left), signal);
+      await pause(this.clock, Math.min(delay, left), signal);
     }
   }
 }

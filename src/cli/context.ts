@@ -1,6 +1,7 @@
 // What every command gets: its streams, the API client (connected lazily: check-config never touches the
 // bus), the Runner (only for read-only helpers: systemctl, systemd-reply-password) and the ask directory.
 import type { Runner } from '../adapters/exec.js';
+import type { Clock } from '../clock.js';
 import type { Systemctl } from '../adapters/systemctl.js';
 import type { ApiClient } from './client.js';
 
@@ -27,6 +28,8 @@ export interface CliContext {
   askDir?: string;
   /** Default config path for check-config and doctor. */
   configPath: string;
+  /** The clock of the polling loops (unlock, wait, guests start --wait); default: the system's. */
+  clock?: Clock;
 }
 
 /** Bad command line: exit code 2 with the command's usage. */

@@ -9,6 +9,7 @@
 import type { Logger } from '../log/logger.js';
 import type { Asker } from '../adapters/askpass.js';
 import { askIdForDevice } from '../adapters/askpass.js';
+import { systemClock, type Clock } from '../clock.js';
 import { CryptvmError } from '../errors.js';
 import { copySecret, wipe } from '../secret.js';
 import type { KeyContext } from './types.js';
@@ -25,7 +26,8 @@ interface Group {
   waiting: Map<string, Member>;
   prompt?: { id: string; volumes: string[]; abort: AbortController };
   round?: { answer: Buffer; offered: Set<string>; unsettled: Set<string> };
-  timer?: NodeJS.Timeout;
+  /** Ends the gather wait before the prompt (set while it runs). */
+  timer?: AbortController;
   /** The last answer was empty and refused: the next message says so. */
   emptyAnswer?: boolean;
 }
@@ -42,6 +44,8 @@ export interface BrokerOptions {
   log?: Logger;
   /** Wait this long after the first request before asking, so volumes reaching the prompt together share one message. */
   gatherMs?: number;
+  /** The clock the gather wait runs on (default: the system's). */
+  clock?: Clock;
   icon?: string;
   /** A typed passphrase did not open the volume (metrics). */
   onWrong?: (volume: string) => void;
@@ -147,17 +151,18 @@ export class PromptBroker {
     m.detach();
     m.reject(err);
     if (g.waiting.size > 0) return;
-    if (g.timer) clearTimeout(g.timer);
+    g.timer?.abort();
     g.timer = undefined;
     g.prompt?.abort.abort(); // nobody left to answer for: remove the question from the agents
   }
 
   private schedule(g: Group): void {
     if (g.prompt || g.round || g.timer || g.waiting.size === 0) return;
-    g.timer = setTimeout(() => {
+    const timer = (g.timer = new AbortController());
+    (this.opts.clock ?? systemClock).sleep(this.gatherMs, timer.signal).then(() => {
       g.timer = undefined;
       this.startPrompt(g);
-    }, this.gatherMs);
+    }, () => undefined);
   }
 
   private startPrompt(g: Group): void {

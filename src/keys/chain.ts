@@ -4,6 +4,7 @@
 // LUKS device, device gone, cryptsetup failure) is not a key problem: trying more keys — or waking a human —
 // would not help, so it propagates to the caller after the key is wiped. A source may also open the volume
 // itself ('opened': LUKS2 tokens through cryptsetup) — no key passes through here then.
+import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import { ev } from '../log/events.js';
 import type { KeyServerConfig, KeySourceSpec, VolumeConfig } from '../config/types.js';
@@ -75,6 +76,8 @@ export async function unlockWithChain(ctx: KeyContext, sources: KeySource[], try
 
 export interface SourceDeps {
   broker: PromptBroker;
+  /** The clock the network sources (clevis, https) keep their network_timeout and retries on. */
+  clock?: Clock;
   /** token sources: the header's tokens and cryptsetup --token-only. */
   token?: TokenDeps;
   /** clevis (tang) sources. */
@@ -100,9 +103,9 @@ export function buildSources(volume: VolumeConfig, deps: SourceDeps): KeySource[
       case 'token':
         return deps.token ? new TokenSource(deps.token, spec.tokenType) : missing('token');
       case 'clevis':
-        return deps.clevis ? new ClevisSource(deps.clevis) : missing('clevis');
+        return deps.clevis ? new ClevisSource({ ...deps.clevis, clock: deps.clevis.clock ?? deps.clock }) : missing('clevis');
       case 'https':
-        return deps.https?.server ? new HttpsSource(spec.url, deps.https.server, { log: deps.https.log }) : missing('https');
+        return deps.https?.server ? new HttpsSource(spec.url, deps.https.server, { log: deps.https.log, clock: deps.clock }) : missing('https');
       default:
         return missing((spec as { kind: string }).kind);
     }

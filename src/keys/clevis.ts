@@ -5,15 +5,16 @@
 import type { ClevisBinding, ClevisDecryptor } from '../adapters/clevis.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { Backoff, sleep } from './network.js';
+import { Backoff } from './network.js';
 import type { KeyAttempt, KeyContext, KeySource } from './types.js';
-import { monotonicNow } from '../clock.js';
+import { pause, systemClock, type Clock } from '../clock.js';
 
 export interface ClevisDeps {
   clevis: ClevisDecryptor;
   log?: Logger;
-  /** For tests: clock and backoff bounds. */
-  now?: () => number;
+  /** The clock the retries wait on (default: the system's). */
+  clock?: Clock;
+  /** For tests: backoff bounds. */
   backoffMs?: [number, number];
 }
 
@@ -35,7 +36,8 @@ export class ClevisSource implements KeySource {
     if (found.bindings.length === 0) {
       return unavailable(`no clevis binding (bind one with clevis luks bind -d ${device} tang '{"url":"http://TANG"}')`);
     }
-    const now = this.deps.now ?? monotonicNow;
+    const clock = this.deps.clock ?? systemClock;
+    const now = (): number => clock.now();
     const started = now();
     const [initial, max] = this.deps.backoffMs ?? [500, 5000];
     const backoff = new Backoff(started + volume.networkTimeoutMs, initial, max, now);
@@ -57,7 +59,7 @@ export class ClevisSource implements KeySource {
       if (delayMs <= 0) break;
       const urls = retry.flatMap((b) => b.urls).join(', ');
       this.deps.log?.debug({ volume: volume.name, source: this.label, round, delayMs, urls }, 'tang unreachable, retrying');
-      if (!(await sleep(delayMs, ctx.signal))) return unavailable('cancelled');
+      if (!(await pause(clock, delayMs, ctx.signal))) return unavailable('cancelled');
       pending = retry;
     }
     const elapsedMs = now() - started;

@@ -14,19 +14,21 @@
 // log, return or throw it.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { monotonicNow } from '../clock.js';
+import { pause, systemClock, type Clock } from '../clock.js';
 import type { KeyServerConfig, VaultLogin } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { httpsGet, HttpsFailure, type HttpsReply } from '../adapters/https/client.js';
 import { wipe } from '../secret.js';
 import { readSecretFile } from './read-secret.js';
 import { extractField } from '../adapters/https/kv.js';
-import { Backoff, sleep } from './network.js';
+import { Backoff } from './network.js';
 import type { KeyAttempt, KeyContext, KeySource } from './types.js';
 import { loginBody, loginPath, loginToken, readSecretRef, REVOKE_SELF_PATH, type SecretBytes } from './vault-login.js';
 
 export interface HttpsSourceDeps {
   log?: Logger;
+  /** The clock of the network_timeout window and the retries (default: the system's); socket timeouts stay real. */
+  clock?: Clock;
   /** Backoff between retries; default 500 ms doubling to 5 s. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -38,12 +40,14 @@ export class HttpsSource implements KeySource {
   readonly label: string;
   private readonly url: URL;
   private readonly where: string;
+  private readonly clock: Clock;
 
   constructor(url: string, private readonly server: KeyServerConfig, private readonly deps: HttpsSourceDeps = {}) {
     this.url = new URL(url);
     // Neither the query nor user:password@ belongs in labels, logs or reasons.
     this.where = `${this.url.origin}${this.url.pathname}`;
     this.label = `https:${this.where}`;
+    this.clock = deps.clock ?? systemClock;
   }
 
   async get(ctx: KeyContext): Promise<KeyAttempt> {
@@ -52,7 +56,7 @@ export class HttpsSource implements KeySource {
     const creds = await this.credentials(ctx);
     if (!creds.ok) return fail(creds.reason);
     const c = creds.value;
-    const deadline = monotonicNow() + ctx.volume.networkTimeoutMs;
+    const deadline = this.clock.now() + ctx.volume.networkTimeoutMs;
     try {
       const login = this.server.login;
       if (login) {
@@ -128,9 +132,9 @@ export class HttpsSource implements KeySource {
   }
 
   private async withRetry(ctx: KeyContext, deadline: number, send: (timeoutMs: number) => Promise<HttpsReply>): Promise<Step<HttpsReply>> {
-    const backoff = new Backoff(deadline, this.deps.initialBackoffMs ?? 500, this.deps.maxBackoffMs ?? 5000);
+    const backoff = new Backoff(deadline, this.deps.initialBackoffMs ?? 500, this.deps.maxBackoffMs ?? 5000, () => this.clock.now());
     for (let attempt = 1; ; attempt++) {
-      const left = Math.round(deadline - monotonicNow());
+      const left = Math.round(deadline - this.clock.now());
       let why: string;
       try {
         const reply = await send(Math.max(1, Math.min(this.server.timeoutMs, left)));
@@ -149,7 +153,7 @@ export class HttpsSource implements KeySource {
         return { ok: false, reason: `gave up after ${attempt} attempts in ${ctx.volume.networkTimeoutMs} ms (network_timeout); last: ${why}` };
       }
       this.deps.log?.debug({ volume: ctx.volume.name, source: this.label, attempt, retryInMs: wait, why }, 'key server not reachable yet, retrying');
-      if (!(await sleep(wait, ctx.signal))) return { ok: false, reason: 'cancelled' };
+      if (!(await pause(this.clock, wait, ctx.signal))) return { ok: false, reason: 'cancelled' };
     }
   }
 

@@ -1,9 +1,7 @@
 // Waiting for the network at boot: a bounded, backed-off retry per source and volume (never global, so a
 // volume that needs no network is never delayed by one that does).
 
-import { monotonicNow } from '../clock.js';
-
-/** Delays 0.5 s, 1 s, 2 s, 4 s, 5 s, 5 s, … each cut to the time left before the deadline. */
+/** On the clock read by now: delays 0.5 s, 1 s, 2 s, 4 s, 5 s, 5 s, … each cut to the time left before the deadline. */
 export class Backoff {
   private next: number;
 
@@ -11,7 +9,7 @@ export class Backoff {
     private readonly deadline: number,
     initialMs = 500,
     private readonly maxMs = 5000,
-    private readonly now: () => number = monotonicNow,
+    private readonly now: () => number,
   ) {
     this.next = initialMs;
   }
@@ -27,5 +25,3 @@ export class Backoff {
     return d;
   }
 }
-
-export { sleep } from '../time.js';

@@ -2,6 +2,7 @@
 // metrics file current (src/metrics) and tells a person through [notify] (src/notify). It only ever reads the
 // daemon's status; nothing here is awaited on an unlock or shutdown path (file writes and the notify command
 // run in the background, throttled or queued).
+import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config/types.js';
 import type { DaemonStatus } from '../api/types.js';
 import type { Runner } from '../adapters/exec.js';
@@ -9,7 +10,7 @@ import type { Logger } from '../log/logger.js';
 import { AdminNotifier } from '../notify/admin.js';
 import { renderMetrics } from './render.js';
 import { MetricsState, type ShutdownOutcome } from './state.js';
-import { REAL_TIMER, TextfileWriter, type Timer } from './textfile.js';
+import { TextfileWriter } from './textfile.js';
 import type { FleetEvent } from './transitions.js';
 
 const STOP_WAIT_MS = 5_000;
@@ -20,7 +21,8 @@ export interface FleetWatchDeps {
   runner: Runner;
   log: Logger;
   version: string;
-  timer?: Timer;
+  /** Monotonic time (uptime, durations), the write throttle and the stop wait (default: the system's). */
+  clock?: Clock;
   /** Wall clock, seconds since the epoch. */
   wallSeconds?: () => number;
   host?: string;
@@ -32,13 +34,13 @@ export class FleetWatch {
   readonly admin: AdminNotifier;
 
   constructor(private readonly deps: FleetWatchDeps) {
-    const timer = deps.timer ?? REAL_TIMER;
-    this.state = new MetricsState(() => timer.now(), timer.now(), deps.wallSeconds?.() ?? Date.now() / 1000);
+    const clock = deps.clock ?? systemClock;
+    this.state = new MetricsState(() => clock.now(), clock.now(), deps.wallSeconds?.() ?? Date.now() / 1000);
     const path = deps.config().metrics?.textfile;
     let lastError = '';
     this.writer = path
       ? new TextfileWriter(path, () => renderMetrics(this.state, deps.version), {
-          timer,
+          clock,
           // Once per distinct error, not on every change (a missing directory would flood the journal).
           onError: (e) => {
             const text = e instanceof Error ? e.message : String(e);
@@ -86,7 +88,12 @@ export class FleetWatch {
     this.state.observe(this.deps.status());
     await this.writer?.close();
     // A last message (a guest destroyed on the way down) may still be running: wait a little, not its timeout.
-    await Promise.race([this.admin.idle(), new Promise<void>((r) => void (this.deps.timer ?? REAL_TIMER).setTimeout(r, STOP_WAIT_MS))]);
+    const waited = new AbortController();
+    try {
+      await Promise.race([this.admin.idle(), (this.deps.clock ?? systemClock).sleep(STOP_WAIT_MS, waited.signal)]);
+    } finally {
+      waited.abort();
+    }
   }
 
   private tell(e: FleetEvent): void {

@@ -4,22 +4,12 @@
 // always written.
 import { chmod, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-
-export interface Timer {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const REAL_TIMER: Timer = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+import { systemClock, type Clock } from '../clock.js';
 
 export class TextfileWriter {
   private lastWrite = -Infinity;
-  private timer: unknown;
+  /** Ends the wait for the next allowed write (set while it runs). */
+  private timer: AbortController | undefined;
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
   readonly tmp: string;
@@ -27,13 +17,13 @@ export class TextfileWriter {
   constructor(
     readonly path: string,
     private readonly render: () => string,
-    private readonly opts: { timer?: Timer; minIntervalMs?: number; onError?: (e: unknown) => void } = {},
+    private readonly opts: { clock?: Clock; minIntervalMs?: number; onError?: (e: unknown) => void } = {},
   ) {
     this.tmp = join(dirname(path), `.${basename(path)}.tmp`);
   }
 
-  private get clock(): Timer {
-    return this.opts.timer ?? REAL_TIMER;
+  private get clock(): Clock {
+    return this.opts.clock ?? systemClock;
   }
 
   /** Something changed: write now, or once the interval since the last write has passed. */
@@ -41,10 +31,11 @@ export class TextfileWriter {
     if (this.closed || this.timer !== undefined) return;
     const wait = this.lastWrite + (this.opts.minIntervalMs ?? 1000) - this.clock.now();
     if (wait <= 0) return void this.write();
-    this.timer = this.clock.setTimeout(() => {
+    const timer = (this.timer = new AbortController());
+    this.clock.sleep(wait, timer.signal).then(() => {
       this.timer = undefined;
       void this.write();
-    }, wait);
+    }, () => undefined);
   }
 
   /** Resolves when the writes started so far are done. */
@@ -54,7 +45,7 @@ export class TextfileWriter {
 
   /** Writes whatever is pending at once and stops; later changes are ignored. */
   async close(): Promise<void> {
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer?.abort();
     this.timer = undefined;
     if (!this.closed) await this.write();
     this.closed = true;

@@ -97,9 +97,9 @@ export function wireDaemon(w: WireDeps): WiredDaemon {
       }
     },
   };
-  const broker = w.broker ?? new PromptBroker(asker, { log, gatherMs: w.gatherMs, onWrong: (v) => fleet?.wrongPassphrase(v) });
+  const broker = w.broker ?? new PromptBroker(asker, { log, gatherMs: w.gatherMs, clock, onWrong: (v) => fleet?.wrongPassphrase(v) });
   const chain = (v: VolumeConfig, forcePrompt: boolean): KeySource[] => {
-    const s = buildSources(v, { broker, token: host.token, clevis: host.clevis, https: { server: current().keyServer, log } });
+    const s = buildSources(v, { broker, clock, token: host.token, clevis: host.clevis, https: { server: current().keyServer, log } });
     if (forcePrompt && !v.keys.some((k) => k.kind === 'prompt')) s.push(new PromptSource(broker));
     return s;
   };
@@ -155,7 +155,7 @@ export function wireDaemon(w: WireDeps): WiredDaemon {
   });
   daemon = d;
   if (w.fleet) {
-    const f = new FleetWatch({ status: () => d.status(), config: () => d.currentConfig(), runner: w.fleet.runner, log, version: w.fleet.version });
+    const f = new FleetWatch({ status: () => d.status(), config: () => d.currentConfig(), runner: w.fleet.runner, log, version: w.fleet.version, clock });
     fleet = f;
     d.onChange(() => f.changed());
     f.changed();

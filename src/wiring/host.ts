@@ -48,7 +48,7 @@ export function realHost(o: RealHostOptions): HostAdapters {
   return {
     cryptsetup,
     dm,
-    devices: new Devices(),
+    devices: new Devices({ clock: o.clock }),
     // Under systemd, PID 1 mounts and unmounts (the daemon has its own, read-only mount namespace).
     mounts: new Mounts(underSystemd ? { systemdBefore: 'cryptvm.service', stopUnit: (u) => systemctl.stopNow(u) } : {}, runner),
     virsh: new Virsh(runner, { uri: o.config.daemon.libvirtUri }),

@@ -1,7 +1,7 @@
 // A monotonic clock the test moves by hand (src/clock.ts's Clock): sleeps end only when advance() passes
 // their time, so deadline tests assert what happens at a given clock reading, never how long it took.
 import { setImmediate as tick, setTimeout as delay } from 'node:timers/promises';
-import type { Clock } from '../../src/clock.js';
+import { abortError, type Clock } from '../../src/clock.js';
 
 export class FakeClock implements Clock {
   private t = 0;
@@ -11,13 +11,13 @@ export class FakeClock implements Clock {
 
   sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(new DOMException('The operation was aborted', 'AbortError'));
+      if (signal?.aborted) return reject(abortError());
       const timer = { at: this.t + Math.max(0, ms), resolve };
       this.timers.push(timer);
       signal?.addEventListener('abort', () => {
         this.timers = this.timers.filter((x) => x !== timer);
-        reject(new DOMException('The operation was aborted', 'AbortError'));
-      });
+        reject(abortError());
+      }, { once: true });
     });
 
   /** Moves the clock forward, waking each sleeper at its time and letting the code it runs settle. */
@@ -56,6 +56,17 @@ export class FakeClock implements Clock {
       await this.advance(next - this.t);
     }
     return watched;
+  }
+
+  /**
+   * Waits (for real I/O, 1 ms at a time, at most limitMs of it) until a sleeper is due at the given reading,
+   * for code that reads the disk between its waits; the clock does not move.
+   */
+  async armed(at: number, limitMs = 5_000): Promise<void> {
+    for (let waited = 0; !this.timers.some((x) => x.at === at); waited++) {
+      if (waited > limitMs) throw new Error(`FakeClock.armed: no sleeper due at ${at} (sleepers due at ${this.pending().slice(0, 5).join(', ')})`);
+      await delay(1);
+    }
   }
 
   /** Sleepers still waiting, by their time (what a test expects to be armed). */

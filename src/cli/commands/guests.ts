@@ -1,4 +1,5 @@
 import type { GuestStatus } from '../../api/types.js';
+import { systemClock } from '../../clock.js';
 import type { Command } from '../command.js';
 import { EXIT_FAIL, EXIT_OK, println, UsageError, type CliContext } from '../context.js';
 
@@ -6,13 +7,14 @@ const START_WAIT_MS = 10 * 60_000;
 
 /** After StartGuests: poll until the guests run; guests waiting for a locked volume are reported, not awaited. */
 async function waitStarted(ctx: CliContext, names: string[]): Promise<number> {
-  const deadline = Date.now() + START_WAIT_MS;
+  const clock = ctx.clock ?? systemClock;
+  const deadline = clock.now() + START_WAIT_MS;
   for (;;) {
     const all = (await ctx.api().getStatus()).guests;
     const mine = all.filter((g) => (names.length ? names.includes(g.name) : g.autostart));
     const pending = mine.filter((g) => g.state !== 'running' && g.waitingFor.length === 0 && !g.error);
-    if (pending.length === 0 || Date.now() > deadline) return report(ctx, mine);
-    await new Promise((r) => setTimeout(r, 500));
+    if (pending.length === 0 || clock.now() > deadline) return report(ctx, mine);
+    await clock.sleep(500);
   }
 }
 

@@ -1,5 +1,6 @@
 import { listRequests, reply, waitForRequest } from '../../adapters/password-agent.js';
 import type { DaemonStatus, UnlockTicket } from '../../api/types.js';
+import { systemClock } from '../../clock.js';
 import { CryptvmError } from '../../errors.js';
 import { copySecret, wipe } from '../../secret.js';
 import type { Command } from '../command.js';
@@ -19,8 +20,9 @@ function willStart(s: DaemonStatus, volumes: string[]): string[] {
 
 /** After answering: the volumes open, or the daemon asks again (a new request with the same Id), or gives up. */
 async function outcome(ctx: CliContext, askId: string, volumes: string[], answered: string): Promise<Outcome> {
-  const deadline = Date.now() + OUTCOME_WAIT_MS;
-  while (Date.now() < deadline) {
+  const clock = ctx.clock ?? systemClock;
+  const deadline = clock.now() + OUTCOME_WAIT_MS;
+  while (clock.now() < deadline) {
     const mine = (await ctx.api().getStatus()).volumes.filter((v) => volumes.includes(v.name));
     if (mine.every((v) => v.state === 'open')) return 'open';
     if ((await listRequests(ctx.askDir)).some((r) => r.id === askId && r.path !== answered)) return 'retry';
@@ -29,7 +31,7 @@ async function outcome(ctx: CliContext, askId: string, volumes: string[], answer
       println(ctx.stderr, `${dead.name}: not unlocked (${dead.state}${dead.error ? `: ${dead.error}` : ''})`);
       return 'failed';
     }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await clock.sleep(POLL_MS);
   }
   println(ctx.stderr, `${volumes.join(', ')}: no result after ${OUTCOME_WAIT_MS / 60_000} min; see cryptvm status`);
   return 'failed';

@@ -1,3 +1,4 @@
+import { systemClock } from '../../clock.js';
 import { loadConfig } from '../../config/index.js';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import { DAEMON_DEFAULTS } from '../../config/resolve-daemon.js';
@@ -10,13 +11,15 @@ const MARGIN_MS = 60_000;
 /** The daemon takes its bus name while boot begins, without waiting for it: a very fast READY may come first. */
 const NAME_GRACE_MS = 15_000;
 
+const clock = (ctx: CliContext) => ctx.clock ?? systemClock;
+
 async function status(ctx: CliContext, started: number) {
   for (;;) {
     try {
       return await ctx.api().getStatus();
     } catch (e) {
-      if (!(e instanceof CryptvmError && e.code === 'NotFound') || Date.now() - started > NAME_GRACE_MS) throw e;
-      await new Promise((r) => setTimeout(r, 500));
+      if (!(e instanceof CryptvmError && e.code === 'NotFound') || clock(ctx).now() - started > NAME_GRACE_MS) throw e;
+      await clock(ctx).sleep(500);
     }
   }
 }
@@ -48,7 +51,7 @@ export const wait: Command = {
     if (!values.prompts) throw new UsageError('wait needs --prompts');
     const timeoutMs = typeof values.timeout === 'string' ? parseDuration(values.timeout) : defaultTimeout(ctx);
     if (timeoutMs === undefined) throw new UsageError(`--timeout ${JSON.stringify(values.timeout)} is not a duration; write it like "90s" or "5min"`);
-    const started = Date.now();
+    const started = clock(ctx).now();
     const deadline = started + timeoutMs;
     let said = '';
     for (;;) {
@@ -61,11 +64,11 @@ export const wait: Command = {
       const now = waiting.join(', ');
       if (now !== said) println(ctx.stdout, `waiting for a passphrase at the console: ${now} (logins wait until it is answered or boot_wait passes)`);
       said = now;
-      if (Date.now() > deadline) {
+      if (clock(ctx).now() > deadline) {
         println(ctx.stderr, `gave up after ${formatDuration(timeoutMs)}: cryptvmd still says ${now} may need a passphrase; logins go ahead (answer later with cryptvm unlock)`);
         return EXIT_FAIL;
       }
-      await new Promise((r) => setTimeout(r, 500));
+      await clock(ctx).sleep(500);
     }
   },
 };

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Devices, udevEscape } from '../../../src/adapters/devices.js';
 import { CryptvmError } from '../../../src/errors.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 
 let dev: string;
 beforeAll(async () => {
@@ -43,21 +44,39 @@ describe('Devices.resolve', () => {
 });
 
 describe('Devices.waitFor', () => {
-  const d = () => new Devices({ devRoot: dev });
-  it('returns once the device appears', async () => {
-    setTimeout(() => void symlink('../../sda2', join(dev, 'disk/by-uuid/late')), 300);
-    expect(await d().waitFor('UUID=late', 5_000)).toBe(join(dev, 'sda2'));
+  // The polls wait on the clock (250 ms, doubling up to 1 s); the fake /dev is real files.
+  const d = (clock: FakeClock) => new Devices({ devRoot: dev, clock });
+  it('returns at the first poll after the device appears', async () => {
+    const clock = new FakeClock();
+    let found: string | undefined;
+    const run = d(clock).waitFor('UUID=late', 5_000).then((p) => (found = p));
+    await clock.armed(250); // polled at 0: absent
+    await clock.advance(250);
+    await clock.armed(750); // polled at 250: absent
+    expect(found).toBeUndefined();
+    await symlink('../../sda2', join(dev, 'disk/by-uuid/late'));
+    await clock.advance(499);
+    expect(found).toBeUndefined(); // not before the next poll
+    await clock.advance(1);
+    expect(await run).toBe(join(dev, 'sda2'));
+    expect(clock.now()).toBe(750);
   });
-  it('times out with DeviceNotFound naming volume, device and fix', async () => {
-    const e = (await d().waitFor('UUID=never', 600, undefined, 'cr_x').catch((x: unknown) => x)) as CryptvmError;
+  it('times out at the deadline on the clock with DeviceNotFound naming volume, device and fix', async () => {
+    const clock = new FakeClock();
+    const e = (await clock.run(d(clock).waitFor('UUID=never', 600, undefined, 'cr_x')).catch((x: unknown) => x)) as CryptvmError;
+    expect(clock.now()).toBe(600); // polls at 0, 250 and 600 (the last wait cut to the deadline)
     expect(e.code).toBe('DeviceNotFound');
     expect(e.message).toBe('volume cr_x: device UUID=never did not appear within 600ms — check the device exists (lsblk, blkid) or raise device_timeout');
   });
-  it('stops when aborted', async () => {
+  it('stops when aborted, leaving no wait behind', async () => {
+    const clock = new FakeClock();
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 100);
-    const t0 = Date.now();
-    await expect(d().waitFor('UUID=never', 60_000, ac.signal)).rejects.toMatchObject({ code: 'Cancelled' });
-    expect(Date.now() - t0).toBeLessThan(2_000);
+    const run = d(clock).waitFor('UUID=never', 60_000, ac.signal).catch((x: unknown) => x);
+    await clock.armed(250);
+    await clock.advance(100);
+    ac.abort();
+    expect(await run).toMatchObject({ code: 'Cancelled' });
+    expect(clock.pending()).toEqual([]);
+    expect(clock.now()).toBe(100);
   });
 });

@@ -57,6 +57,14 @@ function setup(cfg: Config, host: FakeHost, opts: SetupOptions = {}) {
   return { ...made, asker, clock, notes, lines, msgs };
 }
 
+/** The broker's gather (1 ms here) passes on the clock: the request being made now is put to the asker. */
+async function gather(s: { clock: FakeClock; asker: FakeAsker }): Promise<void> {
+  const before = s.asker.asks.length;
+  await s.clock.armed(s.clock.now() + 1);
+  expect(s.asker.asks.length, 'asked before the gather passed').toBe(before);
+  await s.clock.advance(1);
+}
+
 /** boot() while the clock passes boot_wait (ms): for boots that end at boot_wait with a volume still waiting. */
 async function bootThrough(s: { daemon: { boot(): Promise<void> }; clock: FakeClock }, ms: number): Promise<void> {
   const booted = s.daemon.boot();
@@ -72,12 +80,15 @@ describe('prompts: tries used up, empty answers', () => {
     const { daemon, asker } = s;
     await bootThrough(s, 50);
     for (let i = 0; i < 3; i++) {
+      if (i > 0) await gather(s); // the first prompt came up while boot_wait passed
       await until(() => asker.open.length === 1, `prompt ${i + 1}`);
       asker.open[0]?.answer('wrong');
     }
     await until(() => daemon.status().volumes[0]?.state === 'locked' && asker.open.length === 0 && daemon.status().volumes[0]?.error !== undefined, 'gave up');
     expect(asker.asked).toHaveLength(3);
-    const tickets = await daemon.unlock(['cr_a']);
+    const unlocking = daemon.unlock(['cr_a']);
+    await gather(s);
+    const tickets = await unlocking;
     expect(tickets).toEqual([{ volume: 'cr_a', askId: 'cryptsetup:/dev/vg/cr_a' }]);
     expect(asker.open).toHaveLength(1);
     asker.open[0]?.answer('right');
@@ -101,6 +112,7 @@ describe('empty answers', () => {
     await bootThrough(s, 50);
     await until(() => asker.open.length === 1, 'first prompt');
     asker.open[0]?.answer('');
+    await gather(s);
     await until(() => asker.asked.length === 2 && asker.open.length === 1, 'asked again');
     expect(asker.asked[1]?.message).toMatch(/^Empty passphrase, try again\. Please enter passphrase for disk cr_a/);
     expect(daemon.status().volumes[0]?.state).toBe('waiting-passphrase');
@@ -116,6 +128,7 @@ describe('empty answers', () => {
     const { daemon, asker } = s;
     await bootThrough(s, 50);
     for (let i = 1; i <= 2; i++) {
+      if (i > 1) await gather(s);
       await until(() => asker.asked.length === i && asker.open.length === 1, `prompt ${i}`);
       asker.open[0]?.answer('');
     }
@@ -128,8 +141,10 @@ describe('empty answers', () => {
   it('allow_empty = true: an empty answer is tried as the passphrase', async () => {
     const h = new FakeHost().disk('/dev/vg/cr_a', '');
     const c = counting(h);
-    const { daemon, asker } = setup(config([volume('cr_a', { allowEmpty: true })], [], { bootWaitMs: 50 }), h, { extra: { cryptsetup: c.cryptsetup } });
+    const s = setup(config([volume('cr_a', { allowEmpty: true })], [], { bootWaitMs: 50 }), h, { extra: { cryptsetup: c.cryptsetup } });
+    const { daemon, asker } = s;
     const booted = daemon.boot();
+    await gather(s);
     await until(() => asker.open.length === 1, 'prompt');
     asker.open[0]?.answer('');
     await booted;
@@ -278,8 +293,9 @@ describe('deadlines on the monotonic clock', () => {
       vi.useFakeTimers({ toFake: ['Date'] });
       try {
         const booted = daemon.boot();
+        await gather({ clock, asker });
         await until(() => asker.open.length === 1, 'the prompt');
-        await clock.advance(10_000);
+        await clock.advance(9_999);
         vi.setSystemTime(Date.now() + jump * 86_400_000);
         await clock.advance(34_000);
         expect(notes.some((n) => n.READY === '1'), 'READY before boot_wait').toBe(false);

@@ -5,6 +5,7 @@ import { parseBindings, type ClevisBinding } from '../../../src/adapters/clevis-
 import type { ClevisDecryptor, DecryptResult } from '../../../src/adapters/clevis.js';
 import { ClevisSource } from '../../../src/keys/clevis.js';
 import { Backoff } from '../../../src/keys/network.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 import { ctx, volume } from './fakes.js';
 
 const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -39,50 +40,70 @@ const binding = (tokenId: number, networkBound: boolean): ClevisBinding => ({
   tokenId, keyslots: [tokenId], pin: networkBound ? 'tang' : 'tpm2', urls: networkBound ? [`http://tang${tokenId}`] : [], networkBound, jwe: `jwe${tokenId}`,
 });
 
-/** Replies per JWE from a list, in turn; records each call. */
-function decryptor(bindings: ClevisBinding[], replies: Record<string, DecryptResult[]>) {
+/** Replies per JWE from a list, in turn; records each call and the clock reading it came at. */
+function decryptor(bindings: ClevisBinding[], replies: Record<string, DecryptResult[]>, clock?: FakeClock) {
   const calls: string[] = [];
+  const at: number[] = [];
   const d: ClevisDecryptor = {
     bindings: async () => ({ luks2: true, bindings }),
     decrypt: async (jwe) => {
       calls.push(jwe);
+      at.push(clock?.now() ?? NaN);
       const next = replies[jwe]?.shift();
       if (!next) throw new Error(`unexpected decrypt ${jwe}`);
       return next;
     },
   };
-  return { d, calls };
+  return { d, calls, at };
 }
 
 const refused: DecryptResult = { ok: false, kind: 'network', reason: 'Error communicating with server http://tang1' };
 
 describe('ClevisSource', () => {
   it('a failing TPM2-only policy is tried once and never waits', async () => {
+    const clock = new FakeClock();
     const { d, calls } = decryptor([binding(3, false)], { jwe3: [{ ok: false, kind: 'failed', reason: 'PCR mismatch' }] });
-    const started = Date.now();
-    const r = await new ClevisSource({ clevis: d }).get(ctx(volume('v', { networkTimeoutMs: 60_000 })));
+    let r;
+    void new ClevisSource({ clevis: d, clock }).get(ctx(volume('v', { networkTimeoutMs: 60_000 }))).then((x) => void (r = x));
+    await clock.advance(0); // done at the first clock reading, no wait armed
     expect(r).toEqual({ kind: 'unavailable', source: 'clevis', reason: 'slot 3 (tpm2): PCR mismatch' });
     expect(calls).toEqual(['jwe3']);
-    expect(Date.now() - started).toBeLessThan(100);
+    expect(clock.pending()).toEqual([]);
   });
 
-  it('retries only the network-bound policy, and succeeds when tang answers', async () => {
-    const { d, calls } = decryptor([binding(3, false), binding(1, true)], {
+  it('retries only the network-bound policy, with backoff on the clock, and succeeds when tang answers', async () => {
+    const clock = new FakeClock();
+    const { d, calls, at } = decryptor([binding(3, false), binding(1, true)], {
       jwe3: [{ ok: false, kind: 'failed', reason: 'no TPM' }],
       jwe1: [refused, refused, { ok: true, key: Buffer.from('k') }],
-    });
-    const r = await new ClevisSource({ clevis: d, backoffMs: [10, 20] }).get(ctx(volume('v', { networkTimeoutMs: 5000 })));
+    }, clock);
+    const r = await clock.run(new ClevisSource({ clevis: d, clock, backoffMs: [10, 20] }).get(ctx(volume('v', { networkTimeoutMs: 5000 }))));
     // The key comes with its binding's slot (1), which the unlock tries first.
     expect(r).toEqual({ kind: 'key', key: Buffer.from('k'), source: 'clevis', keySlot: 1 });
     expect(calls).toEqual(['jwe3', 'jwe1', 'jwe1', 'jwe1']);
+    expect(at).toEqual([0, 0, 10, 30]);
+  });
+
+  it('gives up at network_timeout on the clock, saying how long tang was unreachable', async () => {
+    const clock = new FakeClock();
+    const { d, at } = decryptor([binding(1, true)], { jwe1: [refused, refused] }, clock);
+    const r = await clock.run(new ClevisSource({ clevis: d, clock }).get(ctx(volume('v', { networkTimeoutMs: 1000 }))));
+    expect(at).toEqual([0, 500]); // the next try would be at 1000 ms: the deadline
+    expect(clock.now()).toBe(1000);
+    expect(r).toEqual({ kind: 'unavailable', source: 'clevis', reason: 'tang server http://tang1 unreachable for 1s (slot 1, tang: Error communicating with server http://tang1)' });
   });
 
   it('stops when cancelled while waiting', async () => {
+    const clock = new FakeClock();
     const ac = new AbortController();
-    const { d } = decryptor([binding(1, true)], { jwe1: [refused] });
-    const run = new ClevisSource({ clevis: d, backoffMs: [5000, 5000] }).get(ctx(volume('v', { networkTimeoutMs: 60_000 }), [], ac.signal));
-    setTimeout(() => ac.abort(), 20);
+    const { d, calls } = decryptor([binding(1, true)], { jwe1: [refused] });
+    const run = new ClevisSource({ clevis: d, clock, backoffMs: [5000, 5000] }).get(ctx(volume('v', { networkTimeoutMs: 60_000 }), [], ac.signal));
+    await clock.advance(4_999);
+    expect(clock.pending()).toEqual([5000]); // waiting for the next try
+    ac.abort();
     expect(await run).toEqual({ kind: 'unavailable', source: 'clevis', reason: 'cancelled' });
+    expect(calls).toEqual(['jwe1']);
+    expect(clock.pending()).toEqual([]);
   });
 
   it('a LUKS1 header is unavailable with a reason', async () => {

@@ -16,13 +16,17 @@ describe('wireDaemon', () => {
     const h = new FakeHost().disk('/dev/vg/cr_a', 'right');
     const asker = new FakeAsker();
     const cfg = config([volume('cr_a', { keys: [{ kind: 'keyfile', path: '/nonexistent/cr_a.key' }] })], [], { bootWaitMs: 60_000 });
-    const { daemon } = daemonOnFakeHost(cfg, h, { log: createLogger({ level: 'silent' }), units, asker, clock: new FakeClock() });
+    const clock = new FakeClock();
+    const { daemon } = daemonOnFakeHost(cfg, h, { log: createLogger({ level: 'silent' }), units, asker, clock });
     await daemon.boot();
     expect(daemon.status().volumes[0]?.state).toBe('locked');
     expect(asker.asks).toHaveLength(0); // a key-file volume never asks at boot
     const states: string[] = [];
     daemon.onChange((e) => void (e.kind === 'volume' && states.push(e.volume.state)));
-    const tickets = await daemon.unlock(['cr_a']);
+    const unlocking = daemon.unlock(['cr_a']);
+    await clock.armed(1); // the key file was read (it is missing): the broker gathers for 1 ms
+    await clock.advance(1);
+    const tickets = await unlocking;
     expect(tickets).toEqual([{ volume: 'cr_a', askId: 'cryptsetup:/dev/vg/cr_a' }]);
     expect(asker.open).toHaveLength(1);
     expect(asker.open[0]?.options.message).toMatch(/^Please enter passphrase for disk cr_a/);
@@ -37,9 +41,15 @@ describe('wireDaemon', () => {
     const h = new FakeHost().disk('/dev/vg/cr_a', 'pw').disk('/dev/vg/cr_b', 'pw');
     const asker = new FakeAsker();
     const cfg = config([volume('cr_a', { passphraseGroup: 'office' }), volume('cr_b', { passphraseGroup: 'office' })], [], { bootWaitMs: 60_000 });
-    const { daemon } = daemonOnFakeHost(cfg, h, { log: createLogger({ level: 'silent' }), units, asker, clock: new FakeClock(), gatherMs: 20 });
+    const clock = new FakeClock();
+    const { daemon } = daemonOnFakeHost(cfg, h, { log: createLogger({ level: 'silent' }), units, asker, clock, gatherMs: 20 });
     const booted = daemon.boot();
-    await until(() => asker.open.length === 1, 'the group prompt');
+    // Both volumes reach the broker at once; it gathers for 20 ms on the clock, then asks once.
+    await clock.armed(20);
+    await clock.advance(19);
+    expect(asker.asks).toHaveLength(0);
+    await clock.advance(1);
+    expect(asker.open).toHaveLength(1);
     expect(asker.open[0]?.options.message).toMatch(/cr_a, cr_b/);
     asker.open[0]?.answer('pw');
     await booted;
