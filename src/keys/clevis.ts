@@ -5,6 +5,7 @@
 import type { ClevisBinding, ClevisDecryptor } from '../adapters/clevis.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { ev } from '../log/events.js';
 import { Backoff } from './network.js';
 import type { KeyAttempt, KeyContext, KeySource } from './types.js';
 import { pause, systemClock, type Clock } from '../clock.js';
@@ -58,7 +59,7 @@ export class ClevisSource implements KeySource {
       const delayMs = retry.length > 0 ? backoff.delay() : 0;
       if (delayMs <= 0) break;
       const urls = retry.flatMap((b) => b.urls).join(', ');
-      this.deps.log?.debug({ volume: volume.name, source: this.label, round, delayMs, urls }, 'tang unreachable, retrying');
+      this.deps.log?.debug(ev('key-source-retrying', { volume: volume.name, source: this.label, round, delayMs, urls }), 'tang unreachable, retrying');
       if (!(await pause(clock, delayMs, ctx.signal))) return unavailable('cancelled');
       pending = retry;
     }

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { pause, systemClock, type Clock } from '../clock.js';
 import type { KeyServerConfig, VaultLogin } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import { ev } from '../log/events.js';
 import { httpsGet, HttpsFailure, type HttpsReply } from '../adapters/https/client.js';
 import { wipe } from '../secret.js';
 import { readSecretFile } from './read-secret.js';
@@ -152,7 +153,7 @@ export class HttpsSource implements KeySource {
       if (wait === 0 || backoff.remaining() <= wait) {
         return { ok: false, reason: `gave up after ${attempt} attempts in ${ctx.volume.networkTimeoutMs} ms (network_timeout); last: ${why}` };
       }
-      this.deps.log?.debug({ volume: ctx.volume.name, source: this.label, attempt, retryInMs: wait, why }, 'key server not reachable yet, retrying');
+      this.deps.log?.debug(ev('key-source-retrying', { volume: ctx.volume.name, source: this.label, attempt, retryInMs: wait, why }), 'key server not reachable yet, retrying');
       if (!(await pause(this.clock, wait, ctx.signal))) return { ok: false, reason: 'cancelled' };
     }
   }

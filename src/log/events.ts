@@ -19,6 +19,7 @@ export const LOG_EVENTS = [
   'libvirt-answers',
   // keys
   'key-source-unavailable',
+  'key-source-retrying',
   'wrong-key',
   // volumes
   'volume-opened',

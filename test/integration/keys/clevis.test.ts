@@ -96,7 +96,7 @@ describe.skipIf(missing !== undefined)('clevis source with a real tang server', 
     expect(took).toBeGreaterThanOrEqual(2900);
     expect(took).toBeLessThan(6000);
     // 0.5 s, 1 s, then what is left of 3 s: several tries, each logged at debug.
-    const retries = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'tang unreachable, retrying');
+    const retries = lines.map((l) => JSON.parse(l)).filter((l) => l.event === 'key-source-retrying');
     expect(retries.length).toBeGreaterThanOrEqual(2);
     expect(retries.map((l) => l.delayMs).slice(0, 2)).toEqual([500, 1000]);
     expect(retries.every((l) => l.level === 20 && l.volume === 'cr_tang')).toBe(true);
