@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log/logger.js';
 import { LOG_EVENTS, type LogEvent } from '../../../src/log/events.js';
 import type { KeySource } from '../../../src/keys/types.js';
-import { FakeHost } from '../../helpers/fake-host.js';
+import { labHost } from '../../helpers/lab-host.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { TestSource, until } from '../../helpers/test-source.js';
 import { daemonOnFakeHost } from '../../helpers/fake-daemon.js';
@@ -26,13 +26,7 @@ async function run() {
   const lines: Line[] = [];
   const log = createLogger({ level: 'debug', sink: { write: (s) => void lines.push(JSON.parse(s) as Line) } });
   const clock = new FakeClock();
-  const h = new FakeHost({ clock })
-    .disk('/dev/vg/imap', 'typed')
-    .disk('/dev/vg/data', 'file-key')
-    .disk('/dev/vg/img', 'file-key')
-    .domain('imap', ['/dev/mapper/cr_imap'])
-    .domain('web', ['/dev/mapper/cr_data'], { acpi: false })
-    .domain('office', ['/srv/img/office.qcow2']);
+  const h = labHost({ clock });
   const cfg = config(
     [volume('cr_imap', { device: '/dev/vg/imap' }), volume('cr_data', { device: '/dev/vg/data', keys: KEYFILE }), volume('cr_img', { device: '/dev/vg/img', keys: KEYFILE, mount: { where: '/srv/img', options: '', type: undefined } })],
     [guest('imap', { shutdownTimeoutMs: 2_000 }), guest('web', { shutdownTimeoutMs: 150 }), guest('office', { shutdownTimeoutMs: 2_000 })],

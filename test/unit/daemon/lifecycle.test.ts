@@ -8,6 +8,7 @@ import type { StopIntent } from '../../../src/adapters/systemd.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { FakeHost } from '../../helpers/fake-host.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
+import { labHost } from '../../helpers/lab-host.js';
 import { TestSource, until } from '../../helpers/test-source.js';
 import { daemonOnFakeHost } from '../../helpers/fake-daemon.js';
 import { KeyslotHints } from '../../../src/keys/hints.js';
@@ -56,14 +57,7 @@ const lab = () =>
     [guest('imap', { shutdownTimeoutMs: 2_000 }), guest('web', { after: ['imap'], shutdownTimeoutMs: 150 }), guest('office', { shutdownTimeoutMs: 2_000 })],
     { bootWaitMs: 200 },
   );
-const host = () =>
-  new FakeHost()
-    .disk('/dev/vg/imap', 'typed')
-    .disk('/dev/vg/data', 'file-key')
-    .disk('/dev/vg/img', 'file-key')
-    .domain('imap', ['/dev/mapper/cr_imap'])
-    .domain('web', ['/dev/mapper/cr_data'], { acpi: false })
-    .domain('office', ['/srv/img/office.qcow2']);
+const host = () => labHost();
 
 describe('daemon lifecycle', () => {
   it('boot with ready = "all": opens every volume, mounts, READY=1 only after, and never touches libvirt before READY', async () => {
